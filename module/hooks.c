@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hook mechanics: ftrace with IPMODIFY redirects the entry of a kernel
+ * function to our wrapper, in the style of ilammy/ftrace-hook.
+ *
+ * The hooks are data: one table of {symbol, wrapper, &original}.  It is
+ * installed all or nothing and removed in reverse.  What each wrapper does
+ * around its original lives with the concern it serves (file_ops.c,
+ * remap.c, policy.c, lifecycle.c).
+ *
+ * Recursion: a wrapper calls its original through the plain address.  The
+ * ftrace callback sees a parent_ip inside this module and lets that call
+ * through.  This is why the wrapper objects are built with
+ * -fno-optimize-sibling-calls: a tail call would hide the module as caller.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ftrace.h>
+#include <linux/module.h>
+#include <linux/delay.h>
+#include <linux/sched.h>
+#include "pcshare.h"
+
+int (*pcshare_orig_do_dentry_open)(struct file *f, struct inode *inode,
+				   int (*open)(struct inode *, struct file *));
+loff_t (*pcshare_orig_vfs_clone_file_range)(struct file *file_in,
+					    loff_t pos_in,
+					    struct file *file_out,
+					    loff_t pos_out, loff_t len,
+					    unsigned int remap_flags);
+loff_t (*pcshare_orig_vfs_dedupe_file_range_one)(struct file *src,
+						 loff_t src_pos,
+						 struct file *dst,
+						 loff_t dst_pos, loff_t len,
+						 unsigned int flags);
+long (*pcshare_orig_vfs_truncate)(const struct path *path, loff_t length);
+int (*pcshare_orig_notify_change)(pcshare_idmap_t *idmap,
+				  struct dentry *dentry, struct iattr *attr,
+				  struct inode **delegated_inode);
+void (*pcshare_orig_evict)(struct inode *inode);
+void (*pcshare_orig_generic_shutdown_super)(struct super_block *sb);
+
+struct pcshare_hook {
+	const char *name;
+	void *function;
+	void *original;
+	unsigned long address;
+	bool installed;
+	struct ftrace_ops ops;
+};
+
+#define PCSHARE_HOOK(_name, _function, _original)	\
+	{						\
+		.name = (_name),			\
+		.function = (_function),		\
+		.original = (_original),		\
+	}
+
+/*
+ * Order matters only for removal, which runs in reverse: the unmount and
+ * eviction hooks go last so that detaching state is possible until the end.
+ */
+static struct pcshare_hook pcshare_hooks[] = {
+	PCSHARE_HOOK("generic_shutdown_super", pcshare_generic_shutdown_super,
+		     &pcshare_orig_generic_shutdown_super),
+	PCSHARE_HOOK("evict", pcshare_evict, &pcshare_orig_evict),
+	PCSHARE_HOOK("notify_change", pcshare_notify_change,
+		     &pcshare_orig_notify_change),
+	PCSHARE_HOOK("vfs_truncate", pcshare_vfs_truncate,
+		     &pcshare_orig_vfs_truncate),
+	PCSHARE_HOOK("vfs_clone_file_range", pcshare_vfs_clone_file_range,
+		     &pcshare_orig_vfs_clone_file_range),
+	PCSHARE_HOOK("vfs_dedupe_file_range_one",
+		     pcshare_vfs_dedupe_file_range_one,
+		     &pcshare_orig_vfs_dedupe_file_range_one),
+	PCSHARE_HOOK("do_dentry_open", pcshare_do_dentry_open,
+		     &pcshare_orig_do_dentry_open),
+};
+
+/* Wrappers currently running; unload waits for zero. */
+static atomic_t pcshare_hooks_in_flight = ATOMIC_INIT(0);
+
+void pcshare_hook_enter(void)
+{
+	atomic_inc(&pcshare_hooks_in_flight);
+}
+
+void pcshare_hook_exit(void)
+{
+	atomic_dec(&pcshare_hooks_in_flight);
+}
+
+static void notrace pcshare_ftrace_thunk(unsigned long ip,
+					 unsigned long parent_ip,
+					 struct ftrace_ops *ops,
+					 struct ftrace_regs *fregs)
+{
+	struct pcshare_hook *hook = container_of(ops, struct pcshare_hook, ops);
+
+	/* Our own calls to the original must reach it, not us again. */
+	if (!within_module(parent_ip, THIS_MODULE))
+		pcshare_ftrace_set_ip(fregs, (unsigned long)hook->function);
+}
+
+static int pcshare_hook_resolve(struct pcshare_hook *hook)
+{
+	hook->address = pcshare_lookup_name(hook->name);
+	if (!hook->address) {
+		pr_err("kernel symbol %s not found; this kernel is not supported\n",
+		       hook->name);
+		return -ENOENT;
+	}
+	*((unsigned long *)hook->original) = hook->address;
+	return 0;
+}
+
+static int pcshare_hook_install(struct pcshare_hook *hook)
+{
+	int ret;
+
+	/*
+	 * We change %rip, so IPMODIFY; SAVE_REGS gives us a full pt_regs on
+	 * every supported kernel; RECURSION lets ftrace guard against the
+	 * callback being re-entered.
+	 */
+	hook->ops.func = pcshare_ftrace_thunk;
+	hook->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION |
+			  FTRACE_OPS_FL_IPMODIFY;
+
+	ret = ftrace_set_filter_ip(&hook->ops, hook->address, 0, 0);
+	if (ret) {
+		pr_err("cannot trace %s (ftrace_set_filter_ip: %d)\n",
+		       hook->name, ret);
+		return ret;
+	}
+	ret = register_ftrace_function(&hook->ops);
+	if (ret) {
+		pr_err("cannot hook %s (register_ftrace_function: %d); is it live-patched or kprobed?\n",
+		       hook->name, ret);
+		ftrace_set_filter_ip(&hook->ops, hook->address, 1, 0);
+		return ret;
+	}
+	hook->installed = true;
+	return 0;
+}
+
+static void pcshare_hook_remove(struct pcshare_hook *hook)
+{
+	int ret;
+
+	if (!hook->installed)
+		return;
+	ret = unregister_ftrace_function(&hook->ops);
+	WARN_ON_ONCE(ret);
+	ret = ftrace_set_filter_ip(&hook->ops, hook->address, 1, 0);
+	WARN_ON_ONCE(ret);
+	hook->installed = false;
+}
+
+/* Wait until no task can still be executing one of our wrappers. */
+static void pcshare_hooks_drain(void)
+{
+	/*
+	 * A task may have been redirected but not yet have counted itself in
+	 * pcshare_hooks_in_flight; tasks-RCU waits for it to pass a voluntary
+	 * schedule, which it can only do after counting itself.
+	 */
+	synchronize_rcu_tasks();
+	while (atomic_read(&pcshare_hooks_in_flight))
+		msleep(20);
+	/* ...and for the last instructions after the decrement. */
+	synchronize_rcu_tasks();
+}
+
+static bool pcshare_hook_skipped(const struct pcshare_hook *hook)
+{
+	return pcshare_test_skip_hook && *pcshare_test_skip_hook &&
+	       !strcmp(pcshare_test_skip_hook, hook->name);
+}
+
+/**
+ * pcshare_hooks_install() - resolve and install every hook, or none
+ *
+ * Return: 0, or -errno with every hook that was installed removed again.
+ */
+int pcshare_hooks_install(void)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(pcshare_hooks); i++) {
+		ret = pcshare_hook_resolve(&pcshare_hooks[i]);
+		if (ret)
+			return ret;
+	}
+	if (pcshare_test_fail_symbol && *pcshare_test_fail_symbol &&
+	    !pcshare_lookup_name(pcshare_test_fail_symbol)) {
+		pr_err("kernel symbol %s not found; this kernel is not supported\n",
+		       pcshare_test_fail_symbol);
+		return -ENOENT;
+	}
+
+	for (i = 0; i < ARRAY_SIZE(pcshare_hooks); i++) {
+		if (pcshare_hook_skipped(&pcshare_hooks[i])) {
+			pr_warn("test_skip_hook: not hooking %s; sharing is NOT safe now\n",
+				pcshare_hooks[i].name);
+			continue;
+		}
+		ret = pcshare_hook_install(&pcshare_hooks[i]);
+		if (ret)
+			goto out_remove_installed;
+	}
+	return 0;
+
+out_remove_installed:
+	while (i)
+		pcshare_hook_remove(&pcshare_hooks[--i]);
+	pcshare_hooks_drain();
+	return ret;
+}
+
+/**
+ * pcshare_hooks_remove() - remove every hook, in reverse order, and wait
+ * until no wrapper is running.
+ */
+void pcshare_hooks_remove(void)
+{
+	unsigned int i = ARRAY_SIZE(pcshare_hooks);
+
+	while (i)
+		pcshare_hook_remove(&pcshare_hooks[--i]);
+	pcshare_hooks_drain();
+}

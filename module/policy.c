@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Break and activate policy: when a member starts and stops reading
+ * through its group's anchor.
+ *
+ * Activation points inode->i_mapping at the anchor's i_data.  XFS takes its
+ * MMAPLOCK through i_mapping, so i_mapping only changes with the inode lock
+ * held (every other MMAPLOCK user but page faults holds it too) and only
+ * when no page fault can be in flight on a VMA of the member's own i_data:
+ * there is no such VMA (mapping_mapped()), no file that could create one
+ * that we do not control (i_readcount equals our wrapped files), and our
+ * wrapped mmap never creates one while the member is active.
+ *
+ * An active member holds a deny-write count, as exec does.  Every write
+ * path we hook breaks the member first; a write path we do not hook gets
+ * ETXTBSY from get_write_access(), never a wrong byte.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/pagemap.h>
+#include <linux/mm.h>
+#include "pcshare.h"
+
+/* Restore i_data; the caller holds m->lock and the right to do so. */
+static void pcshare_deactivate(struct pcshare_member *m)
+{
+	struct inode *inode = m->inode;
+
+	lockdep_assert_held(&m->lock);
+	WRITE_ONCE(inode->i_mapping, &inode->i_data);
+	/* Give back the deny-write count taken at activation. */
+	atomic_inc(&inode->i_writecount);
+	m->state = PCSHARE_REGISTERED;
+	atomic_dec(&m->group->nr_active);
+	atomic64_dec(&pcshare_stats.active_members);
+}
+
+/**
+ * pcshare_break_locked() - make a member leave its group
+ * @m: the member
+ * @why: the reason, for the counters
+ *
+ * The caller holds the inode lock.  Files opened while the member was
+ * active notice at their next read or mmap (file_ops.c) and go back to the
+ * member's own i_data, so every fd sees the content that follows.
+ */
+void pcshare_break_locked(struct pcshare_member *m,
+			  enum pcshare_break_reason why)
+{
+	bool in_group;
+
+	WARN_ON_ONCE(!inode_is_locked(m->inode));
+	spin_lock(&m->lock);
+	if (m->state == PCSHARE_ACTIVE)
+		pcshare_deactivate(m);
+	in_group = m->group;
+	/* Registrations in progress for this file must start over. */
+	atomic64_inc(&m->seq);
+	spin_unlock(&m->lock);
+
+	if (!in_group)
+		return;
+	mutex_lock(&pcshare_registry_mutex);
+	pcshare_member_leave_group(m);
+	mutex_unlock(&pcshare_registry_mutex);
+	atomic64_inc(&pcshare_stats.breaks[why]);
+}
+
+/**
+ * pcshare_break() - make a member leave its group, taking the inode lock
+ * @m: the member
+ * @why: the reason, for the counters
+ */
+void pcshare_break(struct pcshare_member *m, enum pcshare_break_reason why)
+{
+	if (!READ_ONCE(m->group))
+		return;
+	inode_lock(m->inode);
+	pcshare_break_locked(m, why);
+	inode_unlock(m->inode);
+}
+
+/**
+ * pcshare_deactivate_unused() - restore an inode nobody uses any more
+ * @m: the member of an inode under eviction
+ *
+ * Eviction truncates &inode->i_data directly, and clear_inode() insists it
+ * is empty, so i_mapping goes back first.  No lock is needed: the inode has
+ * no users and cannot gain any.
+ */
+void pcshare_deactivate_unused(struct pcshare_member *m)
+{
+	spin_lock(&m->lock);
+	if (m->state == PCSHARE_ACTIVE)
+		pcshare_deactivate(m);
+	spin_unlock(&m->lock);
+}
+
+/* May @inode share at all?  The static conditions of DESIGN.md 2.5. */
+static bool pcshare_inode_eligible(struct inode *inode,
+				   struct pcshare_group *g)
+{
+	return S_ISREG(inode->i_mode) && !IS_DAX(inode) &&
+	       !IS_SWAPFILE(inode) && inode->i_sb == g->sb &&
+	       pcshare_fs_allowed(inode->i_sb);
+}
+
+/**
+ * pcshare_try_activate() - point a registered member at its anchor
+ * @m: the member
+ * @file: the read-only file being opened, already wrapped
+ *
+ * Called at the end of an open.  Every condition of DESIGN.md 2.5 is
+ * checked under the inode lock and m->lock; any doubt leaves the member
+ * unshared.  On success @file reads through the anchor too.
+ *
+ * Return: true when the member is active.
+ */
+bool pcshare_try_activate(struct pcshare_member *m, struct file *file)
+{
+	struct inode *inode = m->inode;
+	struct pcshare_group *g;
+	const char *why = NULL;
+	bool active = false;
+
+	if (!READ_ONCE(pcshare_enable) || pcshare_shutting_down)
+		return false;
+	if (READ_ONCE(m->state) != PCSHARE_REGISTERED)
+		return false;
+
+	inode_lock(inode);
+	/* Write back what an earlier writer left, outside the spinlock. */
+	if (mapping_tagged(&inode->i_data, PAGECACHE_TAG_DIRTY) ||
+	    mapping_tagged(&inode->i_data, PAGECACHE_TAG_WRITEBACK))
+		filemap_write_and_wait(&inode->i_data);
+
+	spin_lock(&m->lock);
+	g = m->group;
+	if (m->state != PCSHARE_REGISTERED || !g) {
+		why = NULL;
+		goto out_unlock;
+	}
+	if (!pcshare_inode_eligible(inode, g)) {
+		why = "not eligible";
+		goto out_unlock;
+	}
+	if (atomic_read(&m->writers_opening) || inode_is_open_for_write(inode)) {
+		why = "open for write";
+		goto out_unlock;
+	}
+	if (m->own_vmas || mapping_mapped(&inode->i_data)) {
+		why = "mapped through its own cache";
+		goto out_unlock;
+	}
+	if (pcshare_unknown_readers(inode, atomic_read(&m->nr_wrapped))) {
+		why = "open from before registration";
+		goto out_unlock;
+	}
+	if (!pcshare_snapshot_same(inode, &m->snap) ||
+	    m->snap.size != g->size) {
+		why = "changed since registration";
+		goto out_unlock;
+	}
+	if (!pcshare_anchor_deny_write(g)) {
+		why = "anchor still being written";
+		goto out_unlock;
+	}
+	if (!atomic_dec_unless_positive(&inode->i_writecount)) {
+		why = "open for write";
+		goto out_unlock;
+	}
+	if (mapping_tagged(&inode->i_data, PAGECACHE_TAG_DIRTY) ||
+	    mapping_tagged(&inode->i_data, PAGECACHE_TAG_WRITEBACK)) {
+		atomic_inc(&inode->i_writecount);
+		why = "dirty pages";
+		goto out_unlock;
+	}
+
+	WRITE_ONCE(inode->i_mapping, &pcshare_anchor_inode(g)->i_data);
+	m->state = PCSHARE_ACTIVE;
+	atomic_inc(&g->nr_active);
+	atomic64_inc(&pcshare_stats.active_members);
+	atomic64_inc(&pcshare_stats.activations);
+	pcshare_file_set_anchor(file, m);
+	active = true;
+
+out_unlock:
+	spin_unlock(&m->lock);
+	inode_unlock(inode);
+
+	if (active) {
+		/* The member's own clean copies are now dead weight. */
+		invalidate_mapping_pages(&inode->i_data, 0, -1);
+	} else if (why) {
+		atomic64_inc(&pcshare_stats.activation_refusals);
+		pr_debug("not sharing ino %lu: %s\n", inode->i_ino, why);
+	}
+	return active;
+}
+
+/*
+ * truncate(2) takes write access itself, after this hook: break first, or
+ * the deny-write count would make it fail with ETXTBSY.
+ */
+long pcshare_vfs_truncate(const struct path *path, loff_t length)
+{
+	struct pcshare_member *m;
+	long ret;
+
+	pcshare_hook_enter();
+	m = pcshare_member_lookup(d_inode(path->dentry));
+	if (m)
+		pcshare_break(m, PCSHARE_BREAK_TRUNCATE);
+	ret = pcshare_orig_vfs_truncate(path, length);
+	pcshare_member_put(m);
+	pcshare_hook_exit();
+	return ret;
+}
+
+/*
+ * Any size change, whoever asks for it.  The caller holds the inode lock.
+ * Normally the member was broken already (at open for write or truncate);
+ * this catches callers such as nfsd, and restarts registrations in
+ * progress, because the size change comes after their write access check.
+ */
+int pcshare_notify_change(pcshare_idmap_t *idmap, struct dentry *dentry,
+			  struct iattr *attr, struct inode **delegated_inode)
+{
+	struct pcshare_member *m = NULL;
+	int ret;
+
+	pcshare_hook_enter();
+	if (attr->ia_valid & ATTR_SIZE)
+		m = pcshare_member_lookup(d_inode(dentry));
+	if (m)
+		pcshare_break_locked(m, PCSHARE_BREAK_SETATTR_SIZE);
+	ret = pcshare_orig_notify_change(idmap, dentry, attr, delegated_inode);
+	pcshare_member_put(m);
+	pcshare_hook_exit();
+	return ret;
+}

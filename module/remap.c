@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Registration from the clone and dedupe paths (DESIGN.md 2.5).
+ *
+ * A successful whole-file clone, or dedupes at equal offsets that add up to
+ * both whole files, prove two files byte-identical at one moment.  What we
+ * must make sure is that nothing changed either file between that moment
+ * and the snapshot we take of it afterwards.  The protocol:
+ *
+ *  1. Before the remap, both files get a member record, then we read their
+ *     change sequences, then their write counts.  A write count above zero
+ *     (other than the caller's own fd, which no other task can use during
+ *     the call) means a writer we cannot see: no registration.
+ *  2. Any writer that opens later finds the member record (its open hook
+ *     looks up after get_write_access(), a full barrier) and bumps the
+ *     sequence; truncation bumps it through notify_change.
+ *  3. After the remap we snapshot both files (iversion, marked as queried
+ *     so that every later change increments it), then check that neither
+ *     sequence moved.
+ *
+ * The destination is broken before the remap runs: XFS locks both inodes'
+ * MMAPLOCK through i_mapping, and two inodes sharing one i_mapping would
+ * unbalance it (KERNEL-NOTES.md).
+ *
+ * The module never changes a clone's or dedupe's result.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/slab.h>
+#include <linux/file.h>
+#include <linux/sched/mm.h>
+#include "pcshare.h"
+
+struct pcshare_remap {
+	struct pcshare_member *src;
+	struct pcshare_member *dst;
+	u64 src_seq;
+	u64 dst_seq;
+};
+
+/* Can writes to @file's inode happen behind our back during this call? */
+static bool pcshare_writers_ok(struct file *file)
+{
+	int writers = atomic_read(&file_inode(file)->i_writecount);
+
+	if (writers <= 0)
+		return true;
+	/*
+	 * One writer that is the caller's own file, referenced only by the
+	 * descriptor table of a single-threaded caller now busy in this call.
+	 */
+	return writers == 1 && (file->f_mode & FMODE_WRITE) &&
+	       file_count(file) == 1;
+}
+
+static bool pcshare_remap_candidate(struct file *src, struct file *dst)
+{
+	struct inode *si = file_inode(src);
+	struct inode *di = file_inode(dst);
+
+	return READ_ONCE(pcshare_enable) && !pcshare_shutting_down &&
+	       si != di && S_ISREG(si->i_mode) && S_ISREG(di->i_mode) &&
+	       si->i_sb == di->i_sb && pcshare_fs_allowed(si->i_sb);
+}
+
+/* Step 1 of the protocol.  @r->dst may already hold the destination. */
+static bool pcshare_remap_begin(struct pcshare_remap *r, struct file *src,
+				struct file *dst)
+{
+	r->src = pcshare_member_get_or_create(file_inode(src));
+	if (!r->dst)
+		r->dst = pcshare_member_get_or_create(file_inode(dst));
+	if (!r->src || !r->dst)
+		return false;
+	/* The records are in the table before we look at anything. */
+	smp_mb();
+	r->src_seq = atomic64_read(&r->src->seq);
+	r->dst_seq = atomic64_read(&r->dst->seq);
+	smp_mb();
+	return pcshare_writers_ok(src) && pcshare_writers_ok(dst);
+}
+
+/* Step 3: snapshot, then check that nothing moved. */
+static bool pcshare_remap_settled(struct pcshare_remap *r, struct file *src,
+				  struct file *dst,
+				  struct pcshare_snapshot *src_snap,
+				  struct pcshare_snapshot *dst_snap)
+{
+	pcshare_snapshot_take(file_inode(src), src_snap);
+	pcshare_snapshot_take(file_inode(dst), dst_snap);
+	smp_mb();
+	return atomic64_read(&r->src->seq) == r->src_seq &&
+	       atomic64_read(&r->dst->seq) == r->dst_seq &&
+	       pcshare_writers_ok(src) && pcshare_writers_ok(dst);
+}
+
+static void pcshare_remap_put(struct pcshare_remap *r)
+{
+	pcshare_member_put(r->src);
+	pcshare_member_put(r->dst);
+}
+
+/* Break the destination of a remap before the remap runs. */
+static struct pcshare_member *pcshare_remap_break_dest(struct file *dst)
+{
+	struct pcshare_member *m = pcshare_member_lookup(file_inode(dst));
+
+	if (m)
+		pcshare_break(m, PCSHARE_BREAK_REMAP_DEST);
+	return m;
+}
+
+loff_t pcshare_vfs_clone_file_range(struct file *file_in, loff_t pos_in,
+				    struct file *file_out, loff_t pos_out,
+				    loff_t len, unsigned int remap_flags)
+{
+	struct pcshare_snapshot src_snap, dst_snap;
+	struct pcshare_remap r = { };
+	bool track;
+	loff_t ret;
+
+	pcshare_hook_enter();
+	r.dst = pcshare_remap_break_dest(file_out);
+	track = pos_in == 0 && pos_out == 0 &&
+		pcshare_remap_candidate(file_in, file_out) &&
+		pcshare_remap_begin(&r, file_in, file_out);
+
+	ret = pcshare_orig_vfs_clone_file_range(file_in, pos_in, file_out,
+						pos_out, len, remap_flags);
+
+	if (track && ret > 0 && ret == i_size_read(file_inode(file_in)) &&
+	    ret == i_size_read(file_inode(file_out)) &&
+	    pcshare_remap_settled(&r, file_in, file_out, &src_snap, &dst_snap))
+		pcshare_register_pair(file_in, r.src, &src_snap, r.src_seq,
+				      r.dst, &dst_snap, r.dst_seq);
+	pcshare_remap_put(&r);
+	pcshare_hook_exit();
+	return ret;
+}
+
+/* Add [start, end) to the sorted, merged ranges; false on overflow. */
+static bool pcshare_cover_add(struct pcshare_cover *c, loff_t start,
+			      loff_t end)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < c->nr; i++) {
+		if (end < c->range[i].start)
+			break;
+		if (start > c->range[i].end)
+			continue;
+		/* Overlapping or adjacent: absorb range i and any after it. */
+		start = min(start, c->range[i].start);
+		end = max(end, c->range[i].end);
+		for (j = i + 1; j < c->nr && c->range[j].start <= end; j++)
+			end = max(end, c->range[j].end);
+		c->range[i].start = start;
+		c->range[i].end = end;
+		memmove(&c->range[i + 1], &c->range[j],
+			(c->nr - j) * sizeof(c->range[0]));
+		c->nr -= j - i - 1;
+		return true;
+	}
+	if (c->nr == PCSHARE_COVER_MAX)
+		return false;
+	memmove(&c->range[i + 1], &c->range[i],
+		(c->nr - i) * sizeof(c->range[0]));
+	c->range[i].start = start;
+	c->range[i].end = end;
+	c->nr++;
+	return true;
+}
+
+/*
+ * Step 1 for dedupe.  Coverage lives in the destination's member record
+ * across calls; between calls, the snapshots taken at the end of the
+ * previous call must still hold, and the sequences must not have moved.
+ */
+static bool pcshare_cover_begin(struct pcshare_remap *r, struct file *src,
+				struct file *dst)
+{
+	struct pcshare_cover *c;
+	unsigned int nofs;
+	bool ok;
+
+	ok = pcshare_remap_begin(r, src, dst);
+	if (!r->src || !r->dst)
+		return false;
+
+	mutex_lock(&pcshare_registry_mutex);
+	nofs = memalloc_nofs_save();
+	c = r->dst->cover;
+	if (c && (!ok || c->src != r->src || c->src_seq != r->src_seq ||
+		  c->dst_seq != r->dst_seq ||
+		  !pcshare_snapshot_same(file_inode(src), &c->src_snap) ||
+		  !pcshare_snapshot_same(file_inode(dst), &c->dst_snap)))
+		pcshare_cover_drop(r->dst);
+	if (ok && !r->dst->cover && !r->dst->dead) {
+		c = kzalloc(sizeof(*c), GFP_KERNEL);
+		if (c) {
+			kref_get(&r->src->ref);
+			c->src = r->src;
+			c->src_seq = r->src_seq;
+			c->dst_seq = r->dst_seq;
+			r->dst->cover = c;
+		}
+	}
+	ok = ok && r->dst->cover;
+	memalloc_nofs_restore(nofs);
+	mutex_unlock(&pcshare_registry_mutex);
+	return ok;
+}
+
+/* Step 3 for dedupe: record the range, register once both are covered. */
+static void pcshare_cover_end(struct pcshare_remap *r, struct file *src,
+			      struct file *dst, loff_t pos, loff_t deduped)
+{
+	struct pcshare_snapshot src_snap, dst_snap;
+	struct pcshare_cover *c;
+	bool whole = false;
+	loff_t size;
+
+	mutex_lock(&pcshare_registry_mutex);
+	c = r->dst->cover;
+	if (!c || c->src != r->src)
+		goto out_unlock;
+	if (!pcshare_remap_settled(r, src, dst, &c->src_snap, &c->dst_snap) ||
+	    !pcshare_cover_add(c, pos, pos + deduped)) {
+		pcshare_cover_drop(r->dst);
+		goto out_unlock;
+	}
+	size = c->src_snap.size;
+	if (size > 0 && size == c->dst_snap.size && c->nr == 1 &&
+	    c->range[0].start == 0 && c->range[0].end >= size) {
+		whole = true;
+		src_snap = c->src_snap;
+		dst_snap = c->dst_snap;
+		pcshare_cover_drop(r->dst);
+	}
+out_unlock:
+	mutex_unlock(&pcshare_registry_mutex);
+	if (whole)
+		pcshare_register_pair(src, r->src, &src_snap, r->src_seq,
+				      r->dst, &dst_snap, r->dst_seq);
+}
+
+loff_t pcshare_vfs_dedupe_file_range_one(struct file *src, loff_t src_pos,
+					 struct file *dst, loff_t dst_pos,
+					 loff_t len, unsigned int flags)
+{
+	struct pcshare_remap r = { };
+	bool track;
+	loff_t ret;
+
+	pcshare_hook_enter();
+	r.dst = pcshare_remap_break_dest(dst);
+	track = src_pos == dst_pos && pcshare_remap_candidate(src, dst) &&
+		pcshare_cover_begin(&r, src, dst);
+
+	ret = pcshare_orig_vfs_dedupe_file_range_one(src, src_pos, dst,
+						     dst_pos, len, flags);
+
+	if (track && ret > 0)
+		pcshare_cover_end(&r, src, dst, dst_pos, ret);
+	pcshare_remap_put(&r);
+	pcshare_hook_exit();
+	return ret;
+}
