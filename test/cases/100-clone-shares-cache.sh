@@ -21,13 +21,13 @@ module_load
 reflink_copies "$SCRATCH_MNT/src" $n "$SCRATCH_MNT/copy"
 with=$(read_cost "$SCRATCH_MNT/src" "$SCRATCH_MNT"/copy.*)
 log "with pcshare: src and $n copies cost $with bytes"
-log "groups: $(pcs_counter groups), active: $(pcs_counter active_members), refusals: $(pcs_counter activation_refusals)"
-pcs_groups | head -20
+log "groups: $(pcshare_counter groups), active: $(pcshare_counter active_members), refusals: $(pcshare_counter activation_refusals)"
+pcshare_groups | head -20
 assert_near $size "$with" 15 "page cache with pcshare"
-assert_eq 1 "$(pcs_counter groups)" "groups"
-assert_eq $((n + 1)) "$(pcs_counter active_members)" "active members"
+assert_eq 1 "$(pcshare_counter groups)" "groups"
+assert_eq $((n + 1)) "$(pcshare_counter active_members)" "active members"
 
 for f in "$SCRATCH_MNT/src" "$SCRATCH_MNT"/copy.*; do
 	assert_eq "$want" "$(sha256_of "$f")" "sha256 of $f"
 done
-log "saved $(pcs_counter bytes_saved) bytes in $(pcs_counter anchor_bytes) of anchors"
+log "saved $(pcshare_counter bytes_saved) bytes in $(pcshare_counter anchor_bytes) of anchors"

@@ -24,7 +24,7 @@ drop_caches 1
 for f in "$SCRATCH_MNT/src" "$SCRATCH_MNT"/copy.*; do
 	cat "$f" >/dev/null
 done
-assert_eq 4 "$(pcs_counter active_members)" "active members"
+assert_eq 4 "$(pcshare_counter active_members)" "active members"
 for f in "$SCRATCH_MNT/src" "$SCRATCH_MNT"/copy.*; do
 	log "reading $f through every path"
 	if ! "$TEST_BIN/readpaths" "$f" "$ref" >"$RESULTS_DIR/with.log"; then
@@ -32,7 +32,7 @@ for f in "$SCRATCH_MNT/src" "$SCRATCH_MNT"/copy.*; do
 		fail "with pcshare, $f read wrong bytes"
 	fi
 done
-assert_eq 4 "$(pcs_counter active_members)" "active members after reading"
+assert_eq 4 "$(pcshare_counter active_members)" "active members after reading"
 cost=$(read_cost "$SCRATCH_MNT/src" "$SCRATCH_MNT"/copy.*)
 log "four members cost $cost bytes of page cache"
 assert_le "$cost" $((size * 13 / 10)) "page cache of four members"

@@ -64,3 +64,49 @@ assert_near() {
 		fail "$what: expected $want +/- $pct%, got $got"
 	fi
 }
+
+# holder_start NAME FILE: keep FILE open read-only and mapped in a background
+# process (test/progs/holder.py) until holder_stop NAME.
+holder_start() {
+	local name=$1 file=$2 dir=/tmp/holder.$1 fd
+	mkdir -p "$dir"
+	rm -f "$dir/in" "$dir/out"
+	mkfifo "$dir/in"
+	/usr/bin/python3 "$REPO/test/progs/holder.py" "$file" <"$dir/in" >"$dir/out" 2>"$RESULTS_DIR/holder.$name.err" &
+	echo $! >"$dir/pid"
+	on_exit kill "$!"
+	exec {fd}>"$dir/in"
+	echo "$fd" >"$dir/fd"
+	retry_until 20 grep -q '^ready$' "$dir/out" ||
+		fail "holder $name did not start: $(cat "$RESULTS_DIR/holder.$name.err")"
+}
+
+_holder_answered() {
+	(($(wc -l <"$1") > $2))
+}
+
+# holder_check NAME: print "fd=SUM map=SUM size=N" as the holder sees it now.
+holder_check() {
+	local dir=/tmp/holder.$1 fd lines
+	fd=$(cat "$dir/fd")
+	lines=$(wc -l <"$dir/out")
+	echo >&"$fd"
+	retry_until 20 _holder_answered "$dir/out" "$lines" ||
+		fail "holder $1 did not answer: $(cat "$RESULTS_DIR/holder.$1.err")"
+	tail -n 1 "$dir/out"
+}
+
+# holder_stop NAME
+holder_stop() {
+	local dir=/tmp/holder.$1 fd
+	fd=$(cat "$dir/fd")
+	exec {fd}>&-
+	# Other background processes may have inherited the fifo: no EOF.
+	kill "$(cat "$dir/pid")" 2>/dev/null || true
+	wait "$(cat "$dir/pid")" 2>/dev/null || true
+}
+
+# pcshare_groups: print the module's list of groups (debugfs, root only).
+pcshare_groups() {
+	cat /sys/kernel/debug/pcshare/groups
+}
