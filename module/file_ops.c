@@ -320,8 +320,8 @@ static bool pcshare_maybe_anchor(struct file *f, struct inode *inode)
 /*
  * The open hook.  Files outside any group pay one RCU hash lookup (two for
  * opens for write).  For members:
- *  - an open for write, or with O_TRUNC (even O_RDONLY), breaks the member
- *    before do_dentry_open() takes write access;
+ *  - an open for write, or with O_TRUNC (even O_RDONLY), breaks an active
+ *    member before do_dentry_open() takes write access;
  *  - a read-only open is wrapped and may activate the member.
  */
 int pcshare_do_dentry_open(struct file *f, struct inode *inode,
@@ -337,8 +337,18 @@ int pcshare_do_dentry_open(struct file *f, struct inode *inode,
 	idx = pcshare_srcu_open_enter();
 	m = path_only ? NULL : pcshare_member_lookup(inode);
 	if (m && writeish) {
+		/*
+		 * Only an active member must break now, to give back its
+		 * deny-write count.  A registered one stays registered: if it
+		 * is really written, its snapshot no longer matches and it is
+		 * never activated (duperemove reopens files O_RDWR without
+		 * writing).  writers_opening keeps it from activating while
+		 * this open is in flight.
+		 */
 		atomic_inc(&m->writers_opening);
-		pcshare_break(m, PCSHARE_BREAK_WRITE_OPEN);
+		if (READ_ONCE(m->state) == PCSHARE_ACTIVE ||
+		    (f->f_flags & O_TRUNC))
+			pcshare_break(m, PCSHARE_BREAK_WRITE_OPEN);
 	} else if (m) {
 		pf = pcshare_file_prepare();
 		/* An unwrapped reader must never see the anchor. */

@@ -119,7 +119,7 @@ static bool pcshare_inode_eligible(struct inode *inode,
 bool pcshare_try_activate(struct pcshare_member *m, struct file *file)
 {
 	struct inode *inode = m->inode;
-	struct pcshare_group *g;
+	struct pcshare_group *g, *changed = NULL;
 	const char *why = NULL;
 	bool active = false;
 
@@ -159,6 +159,7 @@ bool pcshare_try_activate(struct pcshare_member *m, struct file *file)
 	if (!pcshare_snapshot_same(inode, &m->snap) ||
 	    m->snap.size != g->size) {
 		why = "changed since registration";
+		changed = g;
 		goto out_unlock;
 	}
 	if (!pcshare_anchor_deny_write(g)) {
@@ -194,6 +195,16 @@ out_unlock:
 	} else if (why) {
 		atomic64_inc(&pcshare_stats.activation_refusals);
 		pr_debug("not sharing ino %lu: %s\n", inode->i_ino, why);
+	}
+	if (changed) {
+		/* It was written: it leaves, until a new clone or dedupe. */
+		mutex_lock(&pcshare_registry_mutex);
+		if (READ_ONCE(m->group) == changed &&
+		    READ_ONCE(m->state) == PCSHARE_REGISTERED) {
+			pcshare_member_leave_group(m);
+			atomic64_inc(&pcshare_stats.breaks[PCSHARE_BREAK_CHANGED]);
+		}
+		mutex_unlock(&pcshare_registry_mutex);
 	}
 	return active;
 }

@@ -36,21 +36,70 @@ struct pcshare_remap {
 	struct pcshare_member *dst;
 	u64 src_seq;
 	u64 dst_seq;
+	bool dedupe;
+	/* Timestamps before the call; a dedupe must not change them. */
+	struct timespec64 src_mtime, src_ctime, dst_mtime, dst_ctime;
 };
 
-/* Can writes to @file's inode happen behind our back during this call? */
-static bool pcshare_writers_ok(struct file *file)
+static void pcshare_remap_times(struct file *file, struct timespec64 *mtime,
+				struct timespec64 *ctime)
 {
-	int writers = atomic_read(&file_inode(file)->i_writecount);
+	*mtime = pcshare_inode_mtime(file_inode(file));
+	*ctime = pcshare_inode_ctime(file_inode(file));
+}
+
+static bool pcshare_remap_times_same(struct file *file,
+				     const struct timespec64 *mtime,
+				     const struct timespec64 *ctime)
+{
+	struct timespec64 m, c;
+
+	pcshare_remap_times(file, &m, &c);
+	return timespec64_equal(&m, mtime) && timespec64_equal(&c, ctime);
+}
+
+/*
+ * A file whose mtime and ctime are at least this old has not been written
+ * in that time: every write path updates them (file_modified()) before it
+ * copies data.
+ */
+#define PCSHARE_COLD_SECONDS 2
+
+static bool pcshare_cold(struct inode *inode)
+{
+	struct timespec64 now = current_time(inode);
+	struct timespec64 mtime = pcshare_inode_mtime(inode);
+	struct timespec64 ctime = pcshare_inode_ctime(inode);
+
+	return now.tv_sec - mtime.tv_sec >= PCSHARE_COLD_SECONDS &&
+	       now.tv_sec - ctime.tv_sec >= PCSHARE_COLD_SECONDS;
+}
+
+/*
+ * Can writes to @file's inode happen behind our back during this call?
+ * No, if nobody has it open for write.  Nor if the only writer is the
+ * caller's own @file and:
+ *  - only the descriptor table of a single-threaded caller, now busy in
+ *    this call, references it; or
+ *  - for a dedupe, which leaves mtime and ctime alone: the table and this
+ *    call reference it (fdget() takes a reference in a multi-threaded
+ *    process, as in duperemove, which opens its files O_RDWR), and the
+ *    file is cold.  Another thread's write would hold a third reference
+ *    while it runs and would make the file warm again, which
+ *    pcshare_remap_settled() checks.
+ */
+static bool pcshare_writers_ok(struct file *file, bool dedupe)
+{
+	struct inode *inode = file_inode(file);
+	int writers = atomic_read(&inode->i_writecount);
 
 	if (writers <= 0)
 		return true;
-	/*
-	 * One writer that is the caller's own file, referenced only by the
-	 * descriptor table of a single-threaded caller now busy in this call.
-	 */
-	return writers == 1 && (file->f_mode & FMODE_WRITE) &&
-	       file_count(file) == 1;
+	if (writers != 1 || !(file->f_mode & FMODE_WRITE))
+		return false;
+	if (file_count(file) == 1)
+		return true;
+	return dedupe && file_count(file) == 2 && pcshare_cold(inode);
 }
 
 static bool pcshare_remap_candidate(struct file *src, struct file *dst)
@@ -77,7 +126,10 @@ static bool pcshare_remap_begin(struct pcshare_remap *r, struct file *src,
 	r->src_seq = atomic64_read(&r->src->seq);
 	r->dst_seq = atomic64_read(&r->dst->seq);
 	smp_mb();
-	return pcshare_writers_ok(src) && pcshare_writers_ok(dst);
+	pcshare_remap_times(src, &r->src_mtime, &r->src_ctime);
+	pcshare_remap_times(dst, &r->dst_mtime, &r->dst_ctime);
+	return pcshare_writers_ok(src, r->dedupe) &&
+	       pcshare_writers_ok(dst, r->dedupe);
 }
 
 /* Step 3: snapshot, then check that nothing moved. */
@@ -89,9 +141,14 @@ static bool pcshare_remap_settled(struct pcshare_remap *r, struct file *src,
 	pcshare_snapshot_take(file_inode(src), src_snap);
 	pcshare_snapshot_take(file_inode(dst), dst_snap);
 	smp_mb();
-	return atomic64_read(&r->src->seq) == r->src_seq &&
-	       atomic64_read(&r->dst->seq) == r->dst_seq &&
-	       pcshare_writers_ok(src) && pcshare_writers_ok(dst);
+	if (atomic64_read(&r->src->seq) != r->src_seq ||
+	    atomic64_read(&r->dst->seq) != r->dst_seq ||
+	    !pcshare_writers_ok(src, r->dedupe) ||
+	    !pcshare_writers_ok(dst, r->dedupe))
+		return false;
+	return !r->dedupe ||
+	       (pcshare_remap_times_same(src, &r->src_mtime, &r->src_ctime) &&
+		pcshare_remap_times_same(dst, &r->dst_mtime, &r->dst_ctime));
 }
 
 static void pcshare_remap_put(struct pcshare_remap *r)
@@ -100,12 +157,16 @@ static void pcshare_remap_put(struct pcshare_remap *r)
 	pcshare_member_put(r->dst);
 }
 
-/* Break the destination of a remap before the remap runs. */
+/*
+ * Break an active destination of a remap before the remap runs.  A
+ * registered one keeps its place: a clone into it changes its snapshot,
+ * and a dedupe leaves its bytes alone.
+ */
 static struct pcshare_member *pcshare_remap_break_dest(struct file *dst)
 {
 	struct pcshare_member *m = pcshare_member_lookup(file_inode(dst));
 
-	if (m)
+	if (m && READ_ONCE(m->state) == PCSHARE_ACTIVE)
 		pcshare_break(m, PCSHARE_BREAK_REMAP_DEST);
 	return m;
 }
@@ -248,7 +309,7 @@ loff_t pcshare_vfs_dedupe_file_range_one(struct file *src, loff_t src_pos,
 					 struct file *dst, loff_t dst_pos,
 					 loff_t len, unsigned int flags)
 {
-	struct pcshare_remap r = { };
+	struct pcshare_remap r = { .dedupe = true };
 	bool track;
 	loff_t ret;
 
