@@ -3,13 +3,13 @@
 
 # cached_bytes: the Cached: line of /proc/meminfo, in bytes.
 cached_bytes() {
-	awk '/^Cached:/ { print $2 * 1024; exit }' /proc/meminfo
+	awk '/^Cached:/ { printf "%.0f\n", $2 * 1024; exit }' /proc/meminfo
 }
 
 # fincore_bytes FILE...: bytes of the files' own pages in the page cache,
 # summed (fincore counts the pages of each file's f_mapping).
 fincore_bytes() {
-	fincore --bytes --noheadings -o RES "$@" | awk '{ s += $1 } END { print s + 0 }'
+	fincore --bytes --noheadings -o RES "$@" | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 
 # sha256_of FILE: print the file's SHA-256.
