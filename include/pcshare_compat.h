@@ -8,7 +8,6 @@
 #ifndef PCSHARE_COMPAT_H
 #define PCSHARE_COMPAT_H
 
-#include <linux/version.h>
 #include <linux/fs.h>
 #include <linux/ftrace.h>
 #include <linux/cred.h>
@@ -44,26 +43,16 @@ static inline bool pcshare_unknown_readers(struct inode *inode, int known)
 }
 #endif
 
-/* The mount idmapping argument changed type in 6.3. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
-#define pcshare_mnt_idmap(mnt)	mnt_user_ns(mnt)
-#define PCSHARE_NOP_IDMAP	(&init_user_ns)
-typedef struct user_namespace pcshare_idmap_t;
-#else
-#define pcshare_mnt_idmap(mnt)	mnt_idmap(mnt)
-#define PCSHARE_NOP_IDMAP	(&nop_mnt_idmap)
-typedef struct mnt_idmap pcshare_idmap_t;
-#endif
-
-/* prepare_kernel_cred(NULL) stopped meaning "init's creds" in 6.2. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+/*
+ * Debian 6.1 is the one supported kernel for now; the kbuild/ feature probes
+ * (HAVE_* flags) will select other variants here as kernels are added:
+ * mnt_idmap (6.3), prepare_kernel_cred(&init_task) (6.2), and the inode
+ * timestamp accessors (6.6).
+ */
+#define pcshare_mnt_idmap(mnt)		mnt_user_ns(mnt)
+#define pcshare_idmap			struct user_namespace
 #define pcshare_prepare_kernel_cred()	prepare_kernel_cred(NULL)
-#else
-#define pcshare_prepare_kernel_cred()	prepare_kernel_cred(&init_task)
-#endif
 
-/* inode->i_ctime became private in 6.6. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
 static inline struct timespec64 pcshare_inode_ctime(const struct inode *inode)
 {
 	return inode->i_ctime;
@@ -73,16 +62,5 @@ static inline struct timespec64 pcshare_inode_mtime(const struct inode *inode)
 {
 	return inode->i_mtime;
 }
-#else
-static inline struct timespec64 pcshare_inode_ctime(const struct inode *inode)
-{
-	return inode_get_ctime(inode);
-}
-
-static inline struct timespec64 pcshare_inode_mtime(const struct inode *inode)
-{
-	return inode_get_mtime(inode);
-}
-#endif
 
 #endif /* PCSHARE_COMPAT_H */

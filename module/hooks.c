@@ -34,7 +34,7 @@ loff_t (*pcshare_orig_vfs_dedupe_file_range_one)(struct file *src,
 						 loff_t dst_pos, loff_t len,
 						 unsigned int flags);
 long (*pcshare_orig_vfs_truncate)(const struct path *path, loff_t length);
-int (*pcshare_orig_notify_change)(pcshare_idmap_t *idmap,
+int (*pcshare_orig_notify_change)(pcshare_idmap *idmap,
 				  struct dentry *dentry, struct iattr *attr,
 				  struct inode **delegated_inode);
 void (*pcshare_orig_evict)(struct inode *inode);

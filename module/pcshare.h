@@ -67,7 +67,7 @@ extern loff_t (*pcshare_orig_vfs_dedupe_file_range_one)(struct file *src,
 							unsigned int flags);
 extern long (*pcshare_orig_vfs_truncate)(const struct path *path,
 					 loff_t length);
-extern int (*pcshare_orig_notify_change)(pcshare_idmap_t *idmap,
+extern int (*pcshare_orig_notify_change)(pcshare_idmap *idmap,
 					 struct dentry *dentry,
 					 struct iattr *attr,
 					 struct inode **delegated_inode);
@@ -84,7 +84,7 @@ loff_t pcshare_vfs_dedupe_file_range_one(struct file *src, loff_t src_pos,
 					 struct file *dst, loff_t dst_pos,
 					 loff_t len, unsigned int flags);
 long pcshare_vfs_truncate(const struct path *path, loff_t length);
-int pcshare_notify_change(pcshare_idmap_t *idmap, struct dentry *dentry,
+int pcshare_notify_change(pcshare_idmap *idmap, struct dentry *dentry,
 			  struct iattr *attr, struct inode **delegated_inode);
 void pcshare_evict(struct inode *inode);
 void pcshare_generic_shutdown_super(struct super_block *sb);
@@ -153,7 +153,7 @@ struct pcshare_member {
 	struct rcu_head rcu;
 	struct inode *inode;		/* key; not pinned */
 	struct kref ref;
-	spinlock_t lock;
+	spinlock_t lock;		/* state, group, snap, own_vmas */
 	enum pcshare_state state;
 	struct pcshare_group *group;	/* holds a reference when set */
 	struct list_head group_node;
@@ -199,6 +199,7 @@ void pcshare_anchor_release(struct pcshare_group *g);
 bool pcshare_anchor_deny_write(struct pcshare_group *g);
 struct file *pcshare_anchor_open(struct pcshare_group *g,
 				 struct vfsmount *mnt);
+
 static inline struct inode *pcshare_anchor_inode(struct pcshare_group *g)
 {
 	return d_inode(g->anchor);
@@ -232,6 +233,7 @@ struct pcshare_stats {
 	atomic64_t anchors_created;
 	atomic64_t anchor_failures;
 };
+
 extern struct pcshare_stats pcshare_stats;
 int pcshare_sysfs_init(void);
 void pcshare_sysfs_exit(void);

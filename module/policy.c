@@ -234,7 +234,7 @@ long pcshare_vfs_truncate(const struct path *path, loff_t length)
  * this catches callers such as nfsd, and restarts registrations in
  * progress, because the size change comes after their write access check.
  */
-int pcshare_notify_change(pcshare_idmap_t *idmap, struct dentry *dentry,
+int pcshare_notify_change(pcshare_idmap *idmap, struct dentry *dentry,
 			  struct iattr *attr, struct inode **delegated_inode)
 {
 	struct pcshare_member *m = NULL;

@@ -18,6 +18,7 @@
 #include <linux/srcu.h>
 #include "pcshare.h"
 
+/* Group membership, the member list, the group list, dedupe coverage. */
 DEFINE_MUTEX(pcshare_registry_mutex);
 LIST_HEAD(pcshare_groups);
 static LIST_HEAD(pcshare_members);

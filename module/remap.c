@@ -121,10 +121,15 @@ static bool pcshare_remap_begin(struct pcshare_remap *r, struct file *src,
 		r->dst = pcshare_member_get_or_create(file_inode(dst));
 	if (!r->src || !r->dst)
 		return false;
-	/* The records are in the table before we look at anything. */
+	/*
+	 * Pairs with the full barrier of get_write_access() in an opener,
+	 * which looks the member up afterwards: either it finds the record
+	 * and bumps the sequence, or we see its write count below.
+	 */
 	smp_mb();
 	r->src_seq = atomic64_read(&r->src->seq);
 	r->dst_seq = atomic64_read(&r->dst->seq);
+	/* Sequences first, write counts second: see the comment above. */
 	smp_mb();
 	pcshare_remap_times(src, &r->src_mtime, &r->src_ctime);
 	pcshare_remap_times(dst, &r->dst_mtime, &r->dst_ctime);
@@ -140,6 +145,7 @@ static bool pcshare_remap_settled(struct pcshare_remap *r, struct file *src,
 {
 	pcshare_snapshot_take(file_inode(src), src_snap);
 	pcshare_snapshot_take(file_inode(dst), dst_snap);
+	/* A change after the snapshot bumped a sequence we now read. */
 	smp_mb();
 	if (atomic64_read(&r->src->seq) != r->src_seq ||
 	    atomic64_read(&r->dst->seq) != r->dst_seq ||

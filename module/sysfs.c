@@ -61,18 +61,16 @@ PCSHARE_COUNTER_ATTR(anchors_created,
 		     atomic64_read(&pcshare_stats.anchors_created));
 PCSHARE_COUNTER_ATTR(anchor_failures,
 		     atomic64_read(&pcshare_stats.anchor_failures));
-PCSHARE_COUNTER_ATTR(breaks_write_open,
-	atomic64_read(&pcshare_stats.breaks[PCSHARE_BREAK_WRITE_OPEN]));
-PCSHARE_COUNTER_ATTR(breaks_truncate,
-	atomic64_read(&pcshare_stats.breaks[PCSHARE_BREAK_TRUNCATE]));
-PCSHARE_COUNTER_ATTR(breaks_setattr_size,
-	atomic64_read(&pcshare_stats.breaks[PCSHARE_BREAK_SETATTR_SIZE]));
-PCSHARE_COUNTER_ATTR(breaks_remap_dest,
-	atomic64_read(&pcshare_stats.breaks[PCSHARE_BREAK_REMAP_DEST]));
-PCSHARE_COUNTER_ATTR(breaks_changed,
-	atomic64_read(&pcshare_stats.breaks[PCSHARE_BREAK_CHANGED]));
-PCSHARE_COUNTER_ATTR(breaks_detach,
-	atomic64_read(&pcshare_stats.breaks[PCSHARE_BREAK_DETACH]));
+#define PCSHARE_BREAK_ATTR(_name, _reason)				\
+	PCSHARE_COUNTER_ATTR(breaks_##_name,				\
+			     atomic64_read(&pcshare_stats.breaks[_reason]))
+
+PCSHARE_BREAK_ATTR(write_open, PCSHARE_BREAK_WRITE_OPEN);
+PCSHARE_BREAK_ATTR(truncate, PCSHARE_BREAK_TRUNCATE);
+PCSHARE_BREAK_ATTR(setattr_size, PCSHARE_BREAK_SETATTR_SIZE);
+PCSHARE_BREAK_ATTR(remap_dest, PCSHARE_BREAK_REMAP_DEST);
+PCSHARE_BREAK_ATTR(changed, PCSHARE_BREAK_CHANGED);
+PCSHARE_BREAK_ATTR(detach, PCSHARE_BREAK_DETACH);
 
 static ssize_t breaks_show(struct kobject *kobj, struct kobj_attribute *attr,
 			   char *buf)
@@ -84,6 +82,7 @@ static ssize_t breaks_show(struct kobject *kobj, struct kobj_attribute *attr,
 		total += atomic64_read(&pcshare_stats.breaks[i]);
 	return sysfs_emit(buf, "%lld\n", total);
 }
+
 static struct kobj_attribute pcshare_attr_breaks = __ATTR_RO(breaks);
 
 static ssize_t anchor_bytes_show(struct kobject *kobj,
@@ -94,6 +93,7 @@ static ssize_t anchor_bytes_show(struct kobject *kobj,
 	pcshare_cache_totals(&anchor, &saved);
 	return sysfs_emit(buf, "%llu\n", anchor);
 }
+
 static struct kobj_attribute pcshare_attr_anchor_bytes =
 	__ATTR_RO(anchor_bytes);
 
@@ -105,6 +105,7 @@ static ssize_t bytes_saved_show(struct kobject *kobj,
 	pcshare_cache_totals(&anchor, &saved);
 	return sysfs_emit(buf, "%llu\n", saved);
 }
+
 static struct kobj_attribute pcshare_attr_bytes_saved = __ATTR_RO(bytes_saved);
 
 static struct attribute *pcshare_attrs[] = {
