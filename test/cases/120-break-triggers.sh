@@ -6,7 +6,7 @@
 
 require_reflink
 require_cmd xfs_io
-size=$((4 << 20))
+size=$((2 << 20))
 triggers="write_open otrunc_rdonly truncate fpunch clone_into dedupe_into copy_range_into"
 d=$SCRATCH_MNT
 
@@ -41,13 +41,12 @@ members() {
 }
 
 # Control: the same operations without pcshare.
+# The donor and a clone hold the same bytes, so one run per trigger.
 declare -A control
 for t in $triggers; do
-	for target in src copy.1; do
-		setup
-		trigger "$t" "$d/$target"
-		control[$t.$target]=$(sha256_of "$d/$target")
-	done
+	setup
+	trigger "$t" "$d/copy.1"
+	control[$t]=$(sha256_of "$d/copy.1")
 done
 orig=$(sha256_of "$d/copy.2")
 
@@ -59,26 +58,25 @@ for t in $triggers; do
 		cat $(members) >/dev/null
 		assert_eq 4 "$(pcshare_counter active_members)" "$t/$target: active before"
 		bystander=$d/copy.2
-		holder_start tgt "$d/$target"
-		holder_start by "$bystander"
+		holder_start h "$d/$target" "$bystander"
 		breaks=$(pcshare_counter breaks)
 
 		trigger "$t" "$d/$target"
 
-		want=${control[$t.$target]}
+		want=${control[$t]}
 		assert_eq "$want" "$(sha256_of "$d/$target")" "$t/$target: content"
 		for f in $(members); do
 			[[ $f == "$d/$target" ]] && continue
 			assert_eq "$orig" "$(sha256_of "$f")" "$t/$target: bystander $f"
 		done
-		read -r fdsum mapsum _ <<<"$(holder_check tgt)"
+		mapfile -t seen < <(holder_check h)
+		read -r fdsum mapsum _ <<<"${seen[0]:-}"
 		assert_eq "fd=$want" "$fdsum" "$t/$target: fd opened before the break"
 		assert_eq "map=$orig" "$mapsum" "$t/$target: mapping made before the break"
-		read -r fdsum mapsum _ <<<"$(holder_check by)"
+		read -r fdsum mapsum _ <<<"${seen[1]:-}"
 		assert_eq "fd=$orig" "$fdsum" "$t/$target: bystander fd"
 		assert_eq "map=$orig" "$mapsum" "$t/$target: bystander mapping"
-		holder_stop tgt
-		holder_stop by
+		holder_stop h
 		assert_ge "$(pcshare_counter breaks)" $((breaks + 1)) "$t/$target: breaks counted"
 
 		# The other three still share one copy.
@@ -87,7 +85,8 @@ for t in $triggers; do
 			[[ $f == "$d/$target" ]] || rest+=("$f")
 		done
 		cost=$(read_cost "${rest[@]}")
-		assert_le "$cost" $((size * 13 / 10)) "$t/$target: page cache of the other members"
+		# Three members: 3 x size if they did not share.
+		assert_le "$cost" $((size * 3 / 2)) "$t/$target: page cache of the other members"
 		log "$t on $target: ok (others cost $cost bytes)"
 	done
 done

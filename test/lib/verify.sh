@@ -65,35 +65,39 @@ assert_near() {
 	fi
 }
 
-# holder_start NAME FILE: keep FILE open read-only and mapped in a background
-# process (test/progs/holder.py) until holder_stop NAME.
+# holder_start NAME FILE...: keep the FILEs open read-only and mapped in a
+# background process (test/progs/holder.py) until holder_stop NAME.
 holder_start() {
-	local name=$1 file=$2 dir=/tmp/holder.$1 fd
+	local name=$1 dir=/tmp/holder.$1 fd
+	shift
 	mkdir -p "$dir"
 	rm -f "$dir/in" "$dir/out"
 	mkfifo "$dir/in"
-	/usr/bin/python3 "$REPO/test/progs/holder.py" "$file" <"$dir/in" >"$dir/out" 2>"$RESULTS_DIR/holder.$name.err" &
+	/usr/bin/python3 "$REPO/test/progs/holder.py" "$@" <"$dir/in" >"$dir/out" 2>"$RESULTS_DIR/holder.$name.err" &
 	echo $! >"$dir/pid"
+	echo $# >"$dir/count"
 	on_exit kill "$!"
 	exec {fd}>"$dir/in"
 	echo "$fd" >"$dir/fd"
-	retry_until 20 grep -q '^ready$' "$dir/out" ||
+	retry_until 30 grep -q '^ready$' "$dir/out" ||
 		fail "holder $name did not start: $(cat "$RESULTS_DIR/holder.$name.err")"
 }
 
 _holder_answered() {
-	(($(wc -l <"$1") > $2))
+	(($(wc -l <"$1") >= $2))
 }
 
-# holder_check NAME: print "fd=SUM map=SUM size=N" as the holder sees it now.
+# holder_check NAME: print one line "fd=SUM map=SUM size=N" per held file, as
+# the holder sees them now.
 holder_check() {
-	local dir=/tmp/holder.$1 fd lines
+	local dir=/tmp/holder.$1 fd lines count
 	fd=$(cat "$dir/fd")
+	count=$(cat "$dir/count")
 	lines=$(wc -l <"$dir/out")
 	echo >&"$fd"
-	retry_until 20 _holder_answered "$dir/out" "$lines" ||
+	retry_until 30 _holder_answered "$dir/out" $((lines + count)) ||
 		fail "holder $1 did not answer: $(cat "$RESULTS_DIR/holder.$1.err")"
-	tail -n 1 "$dir/out"
+	tail -n "$count" "$dir/out"
 }
 
 # holder_stop NAME
