@@ -2,9 +2,13 @@
 # Loading and unloading pcshare, and checking its ftrace hooks.
 #
 # The module's hooks show up in /sys/kernel/tracing/enabled_functions (ftrace
-# lists every function that has a callback). module_load records which
-# functions gained a callback during insmod (PCSHARE_HOOKS); hooks_absent
-# checks that none of them, and nothing naming pcshare, is left.
+# lists every function that has a callback, one per line, name first).
+# module_load records which functions gained a callback during insmod
+# (PCSHARE_HOOKS); hooks_absent checks that none of them, and no line naming
+# pcshare, is left.
+#
+# These helpers use shell builtins where they can: under TCG every process
+# started in the guest costs tens of milliseconds or more.
 
 MODULE_NAME=pcshare
 ENABLED_FUNCTIONS=/sys/kernel/tracing/enabled_functions
@@ -13,16 +17,24 @@ ENABLED_FUNCTIONS=/sys/kernel/tracing/enabled_functions
 # the module, one per line (also saved in $RESULTS_DIR/hooks.loaded).
 PCSHARE_HOOKS=
 
-# module_loaded: true if pcshare is in /proc/modules.
+# module_loaded: true if pcshare is in /proc/modules (in any state).
 module_loaded() {
-	grep -q "^$MODULE_NAME " /proc/modules
+	local name _
+	while read -r name _; do
+		[[ $name == "$MODULE_NAME" ]] && return 0
+	done </proc/modules
+	return 1
 }
 
 # module_hooks: print the names of all functions that currently have an
-# ftrace callback, sorted (empty if none, or if tracefs is missing).
+# ftrace callback, one per line, in ftrace's order (nothing if none).
 module_hooks() {
+	local name _
 	[[ -r $ENABLED_FUNCTIONS ]] || return 0
-	awk '{ print $1 }' "$ENABLED_FUNCTIONS" | sort -u
+	while read -r name _; do
+		[[ -n $name ]] && echo "$name"
+	done <"$ENABLED_FUNCTIONS"
+	return 0
 }
 
 _module_cleanup_registered=0
@@ -39,9 +51,12 @@ _module_cleanup() {
 # gained an ftrace callback, and arranges for the module to be unloaded when
 # the test exits, if it is still loaded then.
 module_load() {
-	local before after rc=0
+	local -A before=()
+	local f rc=0
 	[[ -f ${PCSHARE_KO:-} ]] || fail "PCSHARE_KO is not a file: '${PCSHARE_KO:-}'"
-	before=$(module_hooks)
+	while read -r f; do
+		before[$f]=1
+	done < <(module_hooks)
 	insmod "$PCSHARE_KO" "$@" || rc=$?
 	if ((rc != 0)); then
 		return "$rc"
@@ -50,9 +65,14 @@ module_load() {
 		on_exit _module_cleanup
 		_module_cleanup_registered=1
 	fi
-	after=$(module_hooks)
-	PCSHARE_HOOKS=$(comm -13 <(echo "$before") <(echo "$after") | sed '/^$/d')
-	echo "$PCSHARE_HOOKS" >"$RESULTS_DIR/hooks.loaded" 2>/dev/null || true
+	PCSHARE_HOOKS=
+	while read -r f; do
+		[[ -n ${before[$f]:-} ]] || PCSHARE_HOOKS+=$f$'\n'
+	done < <(module_hooks)
+	PCSHARE_HOOKS=${PCSHARE_HOOKS%$'\n'}
+	if [[ -d ${RESULTS_DIR:-} ]]; then
+		echo "$PCSHARE_HOOKS" >"$RESULTS_DIR/hooks.loaded"
+	fi
 	return 0
 }
 
@@ -75,42 +95,38 @@ module_unload() {
 
 # module_param NAME: print the value of a module parameter (module loaded).
 module_param() {
-	cat "/sys/module/$MODULE_NAME/parameters/$1"
+	local v
+	read -r v <"/sys/module/$MODULE_NAME/parameters/$1" && echo "$v"
 }
 
 # pcshare_counter NAME: print a counter from /sys/kernel/pcshare/.
 pcshare_counter() {
-	cat "/sys/kernel/$MODULE_NAME/$1"
+	local v
+	read -r v <"/sys/kernel/$MODULE_NAME/$1" && echo "$v"
 }
 
-# hooks_absent [FUNCTION...]: true if no ftrace callback is left on any of the
-# functions (default: PCSHARE_HOOKS from the last module_load) and no line of
-# enabled_functions names the module. Prints what is left otherwise.
+# hooks_absent [FUNCTIONS]: true if none of FUNCTIONS (names separated by
+# newlines or blanks; default PCSHARE_HOOKS from the last module_load) has an
+# ftrace callback any more and no line of enabled_functions names the module.
+# Prints what is left otherwise.
 hooks_absent() {
-	local funcs=("$@") left f
-	[[ -r $ENABLED_FUNCTIONS ]] || fail "$ENABLED_FUNCTIONS is not readable (tracefs not mounted?)"
-	if [[ $# -eq 0 && -n $PCSHARE_HOOKS ]]; then
-		mapfile -t funcs <<<"$PCSHARE_HOOKS"
-	fi
-	left=$(grep -E "\\[$MODULE_NAME\\]|$MODULE_NAME" "$ENABLED_FUNCTIONS" || true)
-	for f in "${funcs[@]}"; do
-		[[ -n $f ]] || continue
-		left+=$(awk -v f="$f" '$1 == f' "$ENABLED_FUNCTIONS")
+	local -A wanted=()
+	local f line left=
+	[[ -r $ENABLED_FUNCTIONS ]] ||
+		fail "$ENABLED_FUNCTIONS is not readable (tracefs not mounted?)"
+	for f in ${1:-$PCSHARE_HOOKS}; do
+		wanted[$f]=1
 	done
+	while IFS= read -r line; do
+		f=${line%%[[:space:]]*}
+		if [[ -n ${wanted[$f]:-} || $line == *"$MODULE_NAME"* ]]; then
+			left+=$line$'\n'
+		fi
+	done <"$ENABLED_FUNCTIONS"
 	if [[ -n $left ]]; then
 		echo "hooks left in $ENABLED_FUNCTIONS:" >&2
-		echo "$left" >&2
+		printf '%s' "$left" >&2
 		return 1
 	fi
 	return 0
-}
-
-# pcs_counter NAME: print the module counter /sys/kernel/pcshare/NAME.
-pcs_counter() {
-	cat "/sys/kernel/pcshare/$1"
-}
-
-# pcs_groups: print the module's group list (debugfs).
-pcs_groups() {
-	cat /sys/kernel/debug/pcshare/groups
 }

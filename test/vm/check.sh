@@ -1,0 +1,67 @@
+#!/bin/bash
+# Everything `make check` does, from a fresh clone on a fresh Debian 12:
+# install packages, fetch the stock kernel, build the initramfs, the module and
+# the test helpers, then boot the VM and run the tests (test/vm/run.sh).
+#
+# usage: test/vm/check.sh [--kver KVER] [--tests "GLOB..."] [--groups "GROUP..."]
+#                         [--ko FILE] [--shell]
+#
+# --ko FILE uses an already built module instead of building pcshare.ko.
+# See test/vm/run.sh for the VM_* and TEST_TIMEOUT environment variables.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cache=$repo/.cache
+
+kver='' tests='' groups='' ko='' shell=()
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--kver) kver=$2; shift 2 ;;
+	--tests) tests=$2; shift 2 ;;
+	--groups) groups=$2; shift 2 ;;
+	--ko) ko=$2; shift 2 ;;
+	--shell) shell=(--shell); shift ;;
+	*)
+		sed -n '6,7p' "$0" | sed 's/^# \{0,1\}//' >&2
+		exit 2
+		;;
+	esac
+done
+
+step() {
+	echo "# check: $*"
+}
+
+[[ -n $kver ]] || kver=$("$here/kver.sh")
+step "kernel $kver"
+
+step "packages"
+"$here/deps.sh" "$kver"
+
+step "stock kernel"
+kernel_dir=$("$here/fetch-kernel.sh" "$kver" "$cache")
+
+initramfs=$cache/initramfs/$kver.cpio.gz
+stale=0
+for dep in "$here/init" "$here/mkinitramfs.sh" "$kernel_dir/.complete"; do
+	[[ $initramfs -nt $dep ]] || stale=1
+done
+if ((stale)); then
+	step "initramfs"
+	"$here/mkinitramfs.sh" "$kver" "$kernel_dir" "$initramfs"
+fi
+
+if [[ -z $ko ]]; then
+	step "module (make KVER=$kver)"
+	make -C "$repo" --no-print-directory KVER="$kver"
+	ko=$repo/pcshare.ko
+	[[ -f $ko ]] || { echo "check.sh: the build made no $ko" >&2; exit 1; }
+fi
+
+step "test helpers"
+make -C "$repo" --no-print-directory test-progs
+
+step "VM"
+exec "$here/run.sh" --kver "$kver" --kernel-dir "$kernel_dir" --initramfs "$initramfs" \
+	--ko "$ko" --tests "$tests" --groups "$groups" "${shell[@]}"
