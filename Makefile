@@ -2,14 +2,21 @@
 # Thin wrapper around kbuild (Documentation/kbuild/modules.rst); the objects
 # are listed in Kbuild.
 #
-#   make [KVER=6.1.0-56-amd64]        build pcshare.ko against those headers
+#   make [KVER=6.1.0-56-amd64]        build pcshare.ko (KDIR= also works)
+#   make demo                         the headline table, in QEMU
 #   make check [TESTS=..] [GROUPS=..] build, boot the stock kernel in QEMU, test
 #
-# KVER defaults to the kernel Debian's linux-image-amd64 depends on today
-# (test/vm/kver.sh), not to the running kernel.
+# For make check and make demo, KVER defaults to the kernel Debian's
+# linux-image-amd64 depends on today (test/vm/kver.sh); the tests never
+# touch the running kernel.
 
+# Without KVER, build for the running kernel when its headers are installed
+# (a user's own machine), else for the pinned Debian kernel.
 ifeq ($(origin KVER),undefined)
 KVER := $(shell $(CURDIR)/test/vm/kver.sh)
+ifneq ($(wildcard /lib/modules/$(shell uname -r)/build),)
+KDIR ?= /lib/modules/$(shell uname -r)/build
+endif
 endif
 KDIR ?= /usr/src/linux-headers-$(KVER)
 
