@@ -81,6 +81,21 @@ static void pcshare_file_resolve(struct file *file)
 		WRITE_ONCE(file->f_mapping, &inode->i_data);
 }
 
+/**
+ * pcshare_file_settle() - bring a file of ours up to date before a remap
+ * @file: any file
+ *
+ * The remap checks (generic_remap_checks()) size the source through
+ * f_mapping->host: a file still pointing at the anchor of a member that
+ * was broken and resized since would make a clone or dedupe fail where it
+ * would succeed without us.
+ */
+void pcshare_file_settle(struct file *file)
+{
+	if (file->f_op->owner == THIS_MODULE)
+		pcshare_file_resolve(file);
+}
+
 static ssize_t pcshare_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct file *file = iocb->ki_filp;

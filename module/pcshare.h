@@ -217,6 +217,7 @@ int pcshare_file_ops_init(void);
 void pcshare_file_ops_exit(void);
 struct pcshare_file;
 struct pcshare_file *pcshare_file_prepare(void);
+void pcshare_file_settle(struct file *file);
 void pcshare_file_set_anchor(struct file *file, struct pcshare_member *m);
 
 /* ---- counters and listing (sysfs.c) ---- */

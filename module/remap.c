@@ -188,6 +188,12 @@ loff_t pcshare_vfs_clone_file_range(struct file *file_in, loff_t pos_in,
 
 	pcshare_hook_enter();
 	r.dst = pcshare_remap_break_dest(file_out);
+	/*
+	 * generic_remap_checks() takes both inodes from f_mapping->host:
+	 * two fds opened on one anchor would look like one file.
+	 */
+	pcshare_file_settle(file_in);
+	pcshare_file_settle(file_out);
 	track = pos_in == 0 && pos_out == 0 &&
 		pcshare_remap_candidate(file_in, file_out) &&
 		pcshare_remap_begin(&r, file_in, file_out);
@@ -321,6 +327,12 @@ loff_t pcshare_vfs_dedupe_file_range_one(struct file *src, loff_t src_pos,
 
 	pcshare_hook_enter();
 	r.dst = pcshare_remap_break_dest(dst);
+	/*
+	 * generic_remap_checks() takes both inodes from f_mapping->host:
+	 * two fds opened on one anchor would look like one file.
+	 */
+	pcshare_file_settle(src);
+	pcshare_file_settle(dst);
 	track = src_pos == dst_pos && pcshare_remap_candidate(src, dst) &&
 		pcshare_cover_begin(&r, src, dst);
 

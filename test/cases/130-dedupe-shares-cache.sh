@@ -69,3 +69,13 @@ xfs_io -r -c "dedupe $d/half.a 0 0 16m" "$d/half.b" >/dev/null
 cost=$(read_cost "$d/half.a" "$d/half.b")
 log "half-deduped pair: $cost bytes"
 assert_near $((2 * size)) "$cost" 10 "page cache of a half-deduped pair"
+
+# Deduping members that already share, as a second duperemove pass does,
+# returns what it returns without pcshare.
+cat "$d/src" "$d"/dup/* >/dev/null
+out=$(xfs_io -r -c "dedupe $d/src 0 0 $size" "$d/dup/1" 2>&1) ||
+	fail "dedupe between two shared members failed: $out"
+[[ $out == *"deduped $size/$size bytes"* ]] || fail "dedupe between two shared members: $out"
+for f in "$d"/dup/*; do
+	assert_eq "$want" "$(sha256_of "$f")" "content of $f after a second dedupe"
+done
