@@ -86,6 +86,6 @@ checkpatch:
 
 shellcheck:
 	@test/vm/deps.sh --only shellcheck
-	shellcheck -x -P SCRIPTDIR test/vm/*.sh test/vm/init test/lib/*.sh test/cases/*.sh test/checkpatch.sh .ci/run
+	shellcheck -x -P SCRIPTDIR test/vm/*.sh test/vm/init test/lib/*.sh test/cases/*.sh test/checkpatch.sh .ci/run tools/demo.sh tools/bench/*
 
 .PHONY: check check-list vm-shell vm-prep test-progs test-clean tools tools-clean checkpatch shellcheck
