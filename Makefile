@@ -26,7 +26,7 @@ modules:
 demo:
 	@tools/demo.sh --kver "$(KVER)"
 
-clean: test-clean
+clean: test-clean tools-clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 
 .PHONY: modules clean demo
@@ -37,6 +37,7 @@ clean: test-clean
 # make vm-shell    [KVER=...]   boot the test VM with an interactive shell
 # make vm-prep     [KVER=...]   packages, stock kernel and initramfs only
 # make test-progs               build the C helpers in test/progs/ into test/bin/
+# make tools                    build the pcshare command-line tool (tools/pcshare)
 # make checkpatch               checkpatch.pl --strict over module/ and include/
 # make shellcheck               shellcheck the harness and the test cases
 # The VM_MEM, VM_SMP, VM_ACCEL, VM_TIMEOUT, TEST_TIMEOUT environment variables
@@ -67,6 +68,12 @@ vm-prep:
 
 test-progs: $(TEST_PROGS)
 
+tools:
+	$(MAKE) -C tools
+
+tools-clean:
+	$(MAKE) -C tools clean
+
 test/bin/%: test/progs/%.c $(wildcard test/progs/*.h)
 	@mkdir -p test/bin
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LDLIBS)
@@ -79,6 +86,6 @@ checkpatch:
 
 shellcheck:
 	@test/vm/deps.sh --only shellcheck
-	shellcheck -x -P SCRIPTDIR test/vm/*.sh test/vm/init test/lib/*.sh test/cases/*.sh test/checkpatch.sh .ci/run
+	shellcheck -x -P SCRIPTDIR test/vm/*.sh test/vm/init test/lib/*.sh test/cases/*.sh test/checkpatch.sh .ci/run tools/demo.sh tools/bench/*
 
-.PHONY: check check-list vm-shell vm-prep test-progs test-clean checkpatch shellcheck
+.PHONY: check check-list vm-shell vm-prep test-progs test-clean tools tools-clean checkpatch shellcheck

@@ -26,13 +26,16 @@ run_side() {
 	for f in "$d/model.bin" "$d/copies"/*; do
 		[[ $(sha256_of "$f") == "$want" ]] || ok=no
 	done
-	eval "cost_$label=$cost fin_$label=$fin sums_$label=$ok"
+	printf -v "cost_$label" %s "$cost"
+	printf -v "fin_$label" %s "$fin"
+	printf -v "sums_$label" %s "$ok"
 }
 
 mib() {
 	awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'
 }
 
+cost_without='' fin_without='' sums_without='' cost_with='' fin_with='' sums_with=''
 run_side without
 module_load
 run_side with

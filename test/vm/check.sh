@@ -59,8 +59,8 @@ if [[ -z $ko ]]; then
 	[[ -f $ko ]] || { echo "check.sh: the build made no $ko" >&2; exit 1; }
 fi
 
-step "test helpers"
-make -C "$repo" --no-print-directory test-progs
+step "test helpers and the pcshare tool"
+make -C "$repo" --no-print-directory test-progs tools
 
 step "VM"
 exec "$here/run.sh" --kver "$kver" --kernel-dir "$kernel_dir" --initramfs "$initramfs" \

@@ -97,8 +97,12 @@ for f in "$CASES_DIR"/[0-9][0-9][0-9]-*.sh; do
 	if [[ ${#test_globs[@]} -gt 0 ]] && ! matches "$name" "${test_globs[@]}"; then
 		continue
 	fi
+	read -r -a tgroups <<<"$(header "$f" groups)"
+	if [[ ${#group_list[@]} -eq 0 && ${#test_globs[@]} -eq 0 ]] &&
+		matches bench "${tgroups[@]}"; then
+		continue	# benchmarks run only when asked for: make bench
+	fi
 	if [[ ${#group_list[@]} -gt 0 ]]; then
-		read -r -a tgroups <<<"$(header "$f" groups)"
 		hit=0
 		for g in "${tgroups[@]}"; do
 			matches "$g" "${group_list[@]}" && hit=1
