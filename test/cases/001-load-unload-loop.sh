@@ -1,12 +1,12 @@
 #!/bin/bash
-# proves: loading and unloading pcshare 20 times while reflinked copies are made and read never changes what a reader sees and leaves no ftrace hook behind.
+# proves: loading and unloading pcshare 10 times while reflinked copies are made and read never changes what a reader sees and leaves no ftrace hook behind.
 # groups: quick lifecycle clone
 # fs: xfs btrfs
 . "$REPO/test/lib/common.sh"
 
 require_reflink
 
-rounds=20
+rounds=${LOAD_ROUNDS:-10}
 copies=8
 src=$SCRATCH_MNT/src
 make_file "$src" 4M 1
