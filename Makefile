@@ -34,6 +34,7 @@ clean: test-clean tools-clean
 # --- test harness ---
 # make check       [TESTS="GLOB..."] [GROUPS="GROUP..."] [KVER=...] [PCSHARE_KO=file]
 # make check-list  [TESTS=...] [GROUPS=...]  list the test runs make check would do
+# make stress      [STRESS_SECONDS=300] [FUZZ_CASES=5000] [KVER=...]  long robustness runs
 # make vm-shell    [KVER=...]   boot the test VM with an interactive shell
 # make vm-prep     [KVER=...]   packages, stock kernel and initramfs only
 # make test-progs               build the C helpers in test/progs/ into test/bin/
@@ -54,6 +55,18 @@ CHECK_ARGS = --kver "$(KVER)" --tests "$(TESTS)" --groups "$(GROUPS)" \
 
 check:
 	@test/vm/check.sh $(CHECK_ARGS)
+
+# The long robustness runs: the model-based stress test (165) and the race
+# test (160) for STRESS_SECONDS per side, the ioctl fuzzer (180) with
+# FUZZ_CASES cases for each of 4 seeds, and 50 load/unload rounds (001).
+STRESS_SECONDS ?= 300
+FUZZ_CASES ?= 5000
+stress:
+	@CASE_STRESS_SECONDS=$(STRESS_SECONDS) CASE_FUZZ_CASES=$(FUZZ_CASES) \
+	CASE_FUZZ_SEEDS="11 12 13 14" CASE_LOAD_ROUNDS=50 \
+	TEST_TIMEOUT=$$((4 * $(STRESS_SECONDS) + 900)) VM_TIMEOUT=$$((20 * $(STRESS_SECONDS) + 7200)) \
+	test/vm/check.sh --kver "$(KVER)" --tests "001 160 165 180" --groups "" \
+		$(if $(PCSHARE_KO),--ko "$(PCSHARE_KO)")
 
 check-list:
 	@test/vm/run.sh --list --tests "$(TESTS)" --groups "$(GROUPS)"
@@ -88,4 +101,4 @@ shellcheck:
 	@test/vm/deps.sh --only shellcheck
 	shellcheck -x -P SCRIPTDIR test/vm/*.sh test/vm/init test/lib/*.sh test/cases/*.sh test/checkpatch.sh .ci/run tools/demo.sh tools/bench/*
 
-.PHONY: check check-list vm-shell vm-prep test-progs test-clean tools tools-clean checkpatch shellcheck
+.PHONY: check stress check-list vm-shell vm-prep test-progs test-clean tools tools-clean checkpatch shellcheck

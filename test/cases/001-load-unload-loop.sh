@@ -6,7 +6,7 @@
 
 require_reflink
 
-rounds=${LOAD_ROUNDS:-10}
+rounds=${CASE_LOAD_ROUNDS:-10}
 copies=8
 src=$SCRATCH_MNT/src
 make_file "$src" 4M 1

@@ -5,8 +5,8 @@
 . "$REPO/test/lib/common.sh"
 
 require_reflink
-cases=${FUZZ_CASES:-800}
-seeds=${FUZZ_SEEDS:-"1 2"}
+cases=${CASE_FUZZ_CASES:-800}
+seeds=${CASE_FUZZ_SEEDS:-"1 2"}
 
 fuzz() {	# fuzz DIR SEED: a fresh pool in DIR, transcript on stdout
 	rm -rf "$1"

@@ -5,7 +5,7 @@
  *
  * usage: stampstress [-r READERS] [-w WRITERS] [-c CLONERS] [-k FILE_KIB]
  *                    [-o MAX_OPS] [-p PAUSE_MS] [-d DROP_MS] [-m METHODS]
- *                    [-s STATE_FILE] [-F] DIR NFILES SECONDS SEED
+ *                    [-s STATE_FILE] [-F] [-X] DIR NFILES SECONDS SEED
  *
  * Every 512-byte record of every file version carries a stamp: the id of
  * the file whose write made it, the version (one per write), the record's
@@ -67,6 +67,16 @@
  * errors, 2 bad usage or setup, 3 a process hung, 4 reflink is not
  * supported.
  *
+ * -X adds the rest of the operations a file sees, to the writers: punch a
+ * hole and zero a range (the pages read as zeroes: the model has a zero
+ * version), fallocate the whole file (no byte changes, but it is an open
+ * for write and a size-preserving allocation), truncate to a page and
+ * extend back (the tail reads as zeroes; a read racing it may come back
+ * short, or an mmap read may fault past the short EOF: both are accepted
+ * only while a truncate of that file overlaps the read), fsync, and, to
+ * the cloners, unlink the file and link a clone of another in its place
+ * (an open racing the gap may fail with ENOENT, accepted the same way).
+ *
  * -F (test only) makes writers sometimes stamp one page with another
  * file's id without telling the model: foreign bytes, which the check must
  * catch.
@@ -92,6 +102,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <setjmp.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -109,6 +120,8 @@
 #define MAX_REPORTS 12
 #define CHUNK (64 << 10)
 #define MAX_WRITE_PAGES 16
+#define ZERO_FID UINT32_MAX	/* the stamp of a page that reads as zeroes */
+#define NDISRUPT 8		/* truncate/unlink windows kept per file */
 
 struct hdr {
 	uint32_t magic, fid, ver, rec;
@@ -141,6 +154,12 @@ struct fstate {
 	pthread_mutex_t op;	/* serialises the mutators of this file */
 	pthread_mutex_t hist;	/* guards its pages' histories */
 	uint64_t incarnation;	/* bumped when a rename replaces it */
+	/*
+	 * [begin, end] of recent truncates and unlinks (-X): a read that
+	 * overlaps one may be short, fault past EOF, or fail to open.
+	 */
+	struct { uint64_t begin, end; } disrupt[NDISRUPT];
+	uint64_t ndisrupt;
 };
 
 enum {
@@ -160,6 +179,8 @@ struct counters {
 	uint64_t by_method[NMETH], fresh_fd, reused_fd;
 	uint64_t writes, clones, clone_ranges, copies, dedupes, dedupe_same,
 		 dedupe_differs, replaces, drops, injected;
+	uint64_t punches, zero_ranges, fallocates, truncates, fsyncs, unlinks,
+		 short_ok;
 };
 
 struct shared {
@@ -181,7 +202,7 @@ static int nfiles, npages, me;
 static size_t fsize;
 static uint64_t seed, max_ops, rng;
 static int pause_ms, drop_ms;
-static bool inject;
+static bool inject, extended;
 static const char *state_file;
 static int methods[NMETH], nmethods;
 static struct timespec t_end;
@@ -322,6 +343,10 @@ static void make_record(unsigned char *r, struct stamp s, uint32_t rec)
 	uint64_t sum;
 	int i;
 
+	if (s.fid == ZERO_FID) {
+		memset(r, 0, REC);
+		return;
+	}
 	memcpy(r, &h, HDR);
 	for (i = HDR; i < SUM_OFF; i += 8) {
 		uint64_t v = splitmix(&x);
@@ -399,6 +424,51 @@ static void change_end(int f, int p0, int np, bool replaced)
 		h->e[(h->n - 1) % HK].end = e;
 	}
 	unlock(&sh->f[f].hist);
+}
+
+/* A truncate or an unlink of f starts (-X); returns its slot. */
+static uint64_t disrupt_begin(int f)
+{
+	struct fstate *fs = &sh->f[f];
+	uint64_t k;
+
+	lock(&fs->hist);
+	k = fs->ndisrupt++;
+	fs->disrupt[k % NDISRUPT].begin = tick();
+	fs->disrupt[k % NDISRUPT].end = INPROG;
+	unlock(&fs->hist);
+	return k;
+}
+
+static void disrupt_end(int f, uint64_t k)
+{
+	lock(&sh->f[f].hist);
+	sh->f[f].disrupt[k % NDISRUPT].end = tick();
+	unlock(&sh->f[f].hist);
+}
+
+/* Did a truncate or unlink of f overlap [s0, s1]?  Caller holds no lock. */
+static bool disrupted(int f, uint64_t s0, uint64_t s1)
+{
+	struct fstate *fs = &sh->f[f];
+	bool hit = false;
+	uint64_t k;
+
+	lock(&fs->hist);
+	for (k = fs->ndisrupt > NDISRUPT ? fs->ndisrupt - NDISRUPT : 0;
+	     k < fs->ndisrupt && !hit; k++)
+		hit = fs->disrupt[k % NDISRUPT].begin <= s1 &&
+		      fs->disrupt[k % NDISRUPT].end >= s0;
+	/* Older windows were dropped: if one might overlap, say so. */
+	if (!hit && fs->ndisrupt > NDISRUPT)
+		hit = fs->disrupt[fs->ndisrupt % NDISRUPT].end >= s0;
+	unlock(&fs->hist);
+	return hit;
+}
+
+static bool all_zero(const unsigned char *r, size_t n)
+{
+	return !r[0] && !memcmp(r, r + 1, n - 1);
 }
 
 /* What a read of one page between s0 and s1 may return. */
@@ -550,7 +620,11 @@ static int check(int f, off_t off, const unsigned char *buf, size_t got,
 
 	if (!quiet)
 		cnt->reads++;
-	if (got != want) {
+	if (got < want && extended && disrupted(f, s0, s1)) {
+		/* A truncate raced the read: short is fine, the bytes are not. */
+		if (!quiet)
+			cnt->short_ok++;
+	} else if (got != want) {
 		bad++;
 		if (!quiet) {
 			cnt->mismatches++;
@@ -577,6 +651,15 @@ static int check(int f, off_t off, const unsigned char *buf, size_t got,
 			for (k = 0; k < a->n; k++)
 				if (a->s[k].fid == h.fid && a->s[k].ver == h.ver)
 					break;
+			if (k < a->n) {
+				if (!quiet)
+					cnt->records++;
+				continue;
+			}
+		}
+		if (all_zero(r, REC)) {
+			for (k = 0; k < a->n && a->s[k].fid != ZERO_FID; k++)
+				;
 			if (k < a->n) {
 				if (!quiet)
 					cnt->records++;
@@ -805,16 +888,37 @@ static ssize_t by_cfr(struct reader *rd, int fd, unsigned char *buf,
 	return n;
 }
 
+static sigjmp_buf mmap_fault;
+static volatile sig_atomic_t mmap_armed;
+
+static void on_sigbus(int sig)
+{
+	if (!mmap_armed) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	siglongjmp(mmap_fault, 1);
+}
+
+/* -2: the mapping faulted past EOF (SIGBUS); a truncate may explain it. */
 static ssize_t by_mmap(int fd, unsigned char *buf, off_t off, size_t len,
 		       int flags)
 {
 	void *p = mmap(NULL, len, PROT_READ, flags, fd, off);
+	ssize_t ret = len;
 
 	if (p == MAP_FAILED)
 		return -1;
-	memcpy(buf, p, len);
+	if (sigsetjmp(mmap_fault, 1)) {
+		ret = -2;
+	} else {
+		mmap_armed = 1;
+		memcpy(buf, p, len);
+	}
+	mmap_armed = 0;
 	munmap(p, len);
-	return len;
+	return ret;
 }
 
 static ssize_t by_io_uring(struct reader *rd, int fd, unsigned char *buf,
@@ -957,6 +1061,10 @@ static void reader_one(struct reader *rd)
 		fresh = true;
 	}
 	if (fd < 0) {
+		if (errno == ENOENT && extended && disrupted(f, s0, now_seq())) {
+			cnt->short_ok++;
+			return;
+		}
 		syserr("open for read", f);
 		return;
 	}
@@ -1002,7 +1110,12 @@ static void reader_one(struct reader *rd)
 	s1 = now_seq();
 	snprintf(how, sizeof(how), "%s on a %s fd", mname[m],
 		 fresh ? "fresh" : "long-lived");
-	if (got < 0) {
+	if (got == -2 && disrupted(f, s0, s1)) {
+		cnt->short_ok++;
+	} else if (got == -2) {
+		errno = EFAULT;
+		syserr("SIGBUS from a mapping", f);
+	} else if (got < 0) {
 		syserr(how, f);
 	} else {
 		cnt->by_method[m]++;
@@ -1029,6 +1142,7 @@ static void reader(void)
 	rd.tmpfd = -1;
 	rd.buf = xalloc(fsize);
 	allowed_buf = xalloc(sizeof(*allowed_buf) * npages);
+	signal(SIGBUS, on_sigbus);
 	if (pipe2(rd.pipe, O_CLOEXEC)) {
 		syserr("pipe", -1);
 		return;
@@ -1139,6 +1253,73 @@ static bool budget(void)
 	return __atomic_fetch_add(&sh->ops, 1, __ATOMIC_RELAXED) < max_ops;
 }
 
+/*
+ * -X: punch a hole, zero a range, fallocate, truncate and extend back, or
+ * fsync file f.  The caller holds f's op mutex.
+ */
+static void writer_extra(int f)
+{
+	struct stamp z[MAX_WRITE_PAGES];
+	int op = rnd(5), np = 1 + rnd(MAX_WRITE_PAGES < npages ? MAX_WRITE_PAGES : npages);
+	int p0 = rnd(npages - np + 1), fd, i, ret = 0;
+	off_t off = (off_t)p0 * PG, len = (off_t)np * PG;
+	uint64_t k = 0;
+	struct stamp *tail;
+
+	for (i = 0; i < MAX_WRITE_PAGES; i++)
+		z[i] = (struct stamp){ ZERO_FID, 0 };
+	fd = open_file(f, O_RDWR);
+	if (fd < 0) {
+		syserr("open for -X", f);
+		return;
+	}
+	switch (op) {
+	case 0:
+	case 1:
+		change_begin(f, p0, np, z, K_WRITE);
+		ret = fallocate(fd, op ? FALLOC_FL_ZERO_RANGE :
+				FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
+		change_end(f, p0, np, false);
+		if (!ret)
+			op ? cnt->zero_ranges++ : cnt->punches++;
+		break;
+	case 2:
+		ret = fallocate(fd, 0, 0, fsize);
+		if (!ret)
+			cnt->fallocates++;
+		break;
+	case 3:
+		/* Keep at least one page, so that the file stays a member. */
+		p0 = 1 + rnd(npages - 1);
+		np = npages - p0;
+		tail = xalloc(sizeof(*tail) * np);
+		for (i = 0; i < np; i++)
+			tail[i] = (struct stamp){ ZERO_FID, 0 };
+		k = disrupt_begin(f);
+		change_begin(f, p0, np, tail, K_WRITE);
+		ret = ftruncate(fd, (off_t)p0 * PG);
+		if (!ret)
+			ret = ftruncate(fd, fsize);
+		change_end(f, p0, np, false);
+		disrupt_end(f, k);
+		free(tail);
+		if (!ret)
+			cnt->truncates++;
+		break;
+	default:
+		ret = fsync(fd);
+		if (!ret)
+			cnt->fsyncs++;
+	}
+	if (ret) {
+		static const char *const names[] = {
+			"punch hole", "zero range", "fallocate", "truncate", "fsync",
+		};
+		syserr(names[op], f);
+	}
+	close(fd);
+}
+
 static void writer(void)
 {
 	unsigned char *buf = xalloc((size_t)MAX_WRITE_PAGES * PG);
@@ -1154,6 +1335,12 @@ static void writer(void)
 		char what[64];
 
 		lock(&sh->f[f].op);
+		if (extended && rnd(3) == 0) {
+			writer_extra(f);
+			unlock(&sh->f[f].op);
+			pause_a_bit();
+			continue;
+		}
 		for (i = 0; i < np; i++) {
 			s[i] = (struct stamp){ f, ver };
 			make_page(buf + (size_t)i * PG, s[i], p0 + i);
@@ -1327,6 +1514,50 @@ static void replace(int f, int g, struct stamp *s)
 		clone_into(f, g, 0, npages, 0, s, NULL);
 }
 
+/*
+ * -X: unlink f and link a clone of g in its place.  Opens of f racing the
+ * gap fail with ENOENT; fds opened before read the old inode.
+ */
+static void relink(int f, int g, struct stamp *s)
+{
+	char tmp[4096], p[4096];
+	int dfd, sfd, ret = -1;
+	static unsigned int serial;
+	uint64_t k;
+
+	snprintf(tmp, sizeof(tmp), "%s/.relink.%d.%u", dir, me, serial++);
+	fpath(p, sizeof(p), f);
+	stamps_of(g, 0, npages, s);
+	dfd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	sfd = open_file(g, O_RDONLY);
+	if (dfd >= 0 && sfd >= 0)
+		ret = ioctl(dfd, FICLONE, sfd);
+	if (sfd >= 0)
+		close(sfd);
+	if (dfd >= 0)
+		close(dfd);
+	if (ret) {
+		syserr("relink: clone", f);
+		unlink(tmp);
+		return;
+	}
+	k = disrupt_begin(f);
+	change_begin(f, 0, npages, s, K_WRITE);
+	ret = unlink(p);
+	if (!ret)
+		ret = link(tmp, p);
+	change_end(f, 0, npages, !ret);
+	disrupt_end(f, k);
+	unlink(tmp);
+	if (ret) {
+		syserr("relink", f);
+		return;
+	}
+	cnt->unlinks++;
+	/* link() changed the inode's ctime: clone once more, as replace(). */
+	clone_into(f, g, 0, npages, 0, s, NULL);
+}
+
 /* Dedupe g's content into f (both read-only), and check the verdict. */
 static void dedupe(int f, int g, struct stamp *s)
 {
@@ -1430,6 +1661,8 @@ static void cloner(void)
 				clone_into(f, g, p0, np, 1, s, buf);
 			} else if (op < 15) {
 				clone_into(f, g, 0, npages, 2 + rnd(2), s, buf);
+			} else if (extended && rnd(2)) {
+				relink(f, g, s);
 			} else {
 				/* Often: a fresh inode has no history with us. */
 				replace(f, g, s);
@@ -1559,7 +1792,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: stampstress [-r READERS] [-w WRITERS] [-c CLONERS] [-k FILE_KIB]\n"
 		"                   [-o MAX_OPS] [-p PAUSE_MS] [-d DROP_MS] [-m METHODS]\n"
-		"                   [-s STATE_FILE] [-F] DIR NFILES SECONDS SEED\n");
+		"                   [-s STATE_FILE] [-F] [-X] DIR NFILES SECONDS SEED\n");
 	exit(2);
 }
 
@@ -1629,7 +1862,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < NMETH; i++)
 		methods[i] = i;
 	nmethods = NMETH;
-	while ((opt = getopt(argc, argv, "r:w:c:k:o:p:d:Fm:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:w:c:k:o:p:d:FXm:s:")) != -1) {
 		switch (opt) {
 		case 'r':
 			readers = num(optarg, 0, MAX_PROCS);
@@ -1654,6 +1887,9 @@ int main(int argc, char **argv)
 			break;
 		case 'F':
 			inject = true;
+			break;
+		case 'X':
+			extended = true;
 			break;
 		case 'm':
 			parse_methods(optarg);
@@ -1801,6 +2037,12 @@ int main(int argc, char **argv)
 	    t.copies, t.clone_ranges, t.dedupe_same, t.dedupe_differs,
 	    t.replaces, t.drops, t.injected, t.torn, t.zeroed, t.unverifiable,
 	    t.errors + died);
+	if (extended)
+		say("ops_punch=%" PRIu64 " ops_zero_range=%" PRIu64
+		    " ops_fallocate=%" PRIu64 " ops_truncate=%" PRIu64
+		    " ops_fsync=%" PRIu64 " ops_unlink=%" PRIu64
+		    " short_ok=%" PRIu64 "\n", t.punches, t.zero_ranges,
+		    t.fallocates, t.truncates, t.fsyncs, t.unlinks, t.short_ok);
 	say("reads_checked=%" PRIu64 " records_checked=%" PRIu64
 	    " mismatches=%" PRIu64 " ops_write=%" PRIu64 " ops_clone=%" PRIu64
 	    " ops_dedupe=%" PRIu64 " seed=%" PRIu64 "\n",

@@ -179,6 +179,11 @@ shq() {
 	echo "VM_TRACE=$(shq "${VM_TRACE:-0}")"
 	echo "SCRATCH_DEV_xfs=/dev/vda"
 	echo "SCRATCH_DEV_btrfs=/dev/vdb"
+	# CASE_* variables tune the test cases (longer stress runs: make stress).
+	for v in $(compgen -v CASE_); do
+		[[ $v =~ ^CASE_[A-Z0-9_]+$ ]] || die "bad variable name $v"
+		echo "export $v=$(shq "${!v}")"
+	done
 } >"$results/run.env"
 
 # ---- scratch images ------------------------------------------------------------
