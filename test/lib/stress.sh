@@ -2,6 +2,7 @@
 # Running test/progs/stampstress.c from a case, and judging its summary.
 # The caller sets: nfiles, seed, and args (an array of stampstress options
 # common to all its runs).
+# shellcheck disable=SC2154 # nfiles, seed and args come from the case
 
 # stat_of NAME KEY: the number after KEY= in the summary of run NAME.
 stat_of() {
