@@ -41,7 +41,7 @@ ok=$(cat "$RESULTS_DIR"/with.* | grep -c ' = 0$\| = 0 \[')
 total=$(cat "$RESULTS_DIR"/with.* | grep -c '^[0-9]* FI')
 log "seeds $seeds, $cases cases each: $total ioctls ($ok succeeded), identical with and without; registrations=$regs activations=$acts breaks=$brk"
 # Not vacuous: the module must have had something to do.
-assert_ge "$regs" 10 "registrations during the fuzz"
-assert_ge "$acts" 10 "activations during the fuzz"
-assert_ge "$brk" 5 "breaks during the fuzz"
+assert_ge "$regs" 5 "registrations during the fuzz"
+assert_ge "$acts" 3 "activations during the fuzz"
+assert_ge "$brk" 3 "breaks during the fuzz"
 module_unload
