@@ -76,6 +76,8 @@
  * only while a truncate of that file overlaps the read), fsync, and, to
  * the cloners, unlink the file and link a clone of another in its place
  * (an open racing the gap may fail with ENOENT, accepted the same way).
+ * -x MASK is -X with only some of them: 1 punch hole, 2 zero range,
+ * 4 fallocate, 8 truncate, 16 fsync, 32 unlink and relink.
  *
  * -F (test only) makes writers sometimes stamp one page with another
  * file's id without telling the model: foreign bytes, which the check must
@@ -203,6 +205,7 @@ static size_t fsize;
 static uint64_t seed, max_ops, rng;
 static int pause_ms, drop_ms;
 static bool inject, extended;
+static unsigned int extra_ops = ~0u;	/* -x: which -X operations */
 static const char *state_file;
 static int methods[NMETH], nmethods;
 static struct timespec t_end;
@@ -1266,6 +1269,8 @@ static void writer_extra(int f)
 	uint64_t k = 0;
 	struct stamp *tail;
 
+	if (!(extra_ops & (1u << op)))
+		op = 4;		/* fsync: changes nothing */
 	for (i = 0; i < MAX_WRITE_PAGES; i++)
 		z[i] = (struct stamp){ ZERO_FID, 0 };
 	fd = open_file(f, O_RDWR);
@@ -1661,7 +1666,7 @@ static void cloner(void)
 				clone_into(f, g, p0, np, 1, s, buf);
 			} else if (op < 15) {
 				clone_into(f, g, 0, npages, 2 + rnd(2), s, buf);
-			} else if (extended && rnd(2)) {
+			} else if (extended && (extra_ops & 32) && rnd(2)) {
 				relink(f, g, s);
 			} else {
 				/* Often: a fresh inode has no history with us. */
@@ -1862,7 +1867,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < NMETH; i++)
 		methods[i] = i;
 	nmethods = NMETH;
-	while ((opt = getopt(argc, argv, "r:w:c:k:o:p:d:FXm:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:w:c:k:o:p:d:FXx:m:s:")) != -1) {
 		switch (opt) {
 		case 'r':
 			readers = num(optarg, 0, MAX_PROCS);
@@ -1890,6 +1895,10 @@ int main(int argc, char **argv)
 			break;
 		case 'X':
 			extended = true;
+			break;
+		case 'x':
+			extended = true;
+			extra_ops = num(optarg, 0, 63);
 			break;
 		case 'm':
 			parse_methods(optarg);

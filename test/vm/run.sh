@@ -99,8 +99,8 @@ for f in "$CASES_DIR"/[0-9][0-9][0-9]-*.sh; do
 	fi
 	read -r -a tgroups <<<"$(header "$f" groups)"
 	if [[ ${#group_list[@]} -eq 0 && ${#test_globs[@]} -eq 0 ]] &&
-		matches bench "${tgroups[@]}"; then
-		continue	# benchmarks run only when asked for: make bench
+		{ matches bench "${tgroups[@]}" || matches long "${tgroups[@]}"; }; then
+		continue	# run only when asked for: make bench, make stress
 	fi
 	if [[ ${#group_list[@]} -gt 0 ]]; then
 		hit=0
