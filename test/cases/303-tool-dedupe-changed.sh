@@ -22,6 +22,7 @@ sync
 # The hook runs after pcshare opened and checked a group's files and before
 # its first FIDEDUPERANGE: change d.2 (a destination), s.0 (the source of
 # its group) and cut x.3 short.
+# shellcheck disable=SC2016 # expanded by the hook's own shell
 hook='for f; do
 	case $f in
 	*/d.2 | */s.0) printf "\377" | dd of="$f" bs=1 seek=1234567 conv=notrunc status=none ;;

@@ -71,8 +71,8 @@ grep -q "^$t/u1: page cache not shared (in no group)" "$RESULTS_DIR/stat.txt" ||
 # page_cache: Cached: of /proc/meminfo, in bytes (bash arithmetic: mawk
 # prints large numbers as 2.3e+09).
 page_cache() {
-	local k v u
-	while read -r k v u; do
+	local k v
+	while read -r k v _; do
 		[[ $k == Cached: ]] && echo $((v * 1024)) && return
 	done </proc/meminfo
 }

@@ -12,7 +12,7 @@ bench_machine
 d=$SCRATCH_MNT/read
 mib=64
 copies=8		# copy 1 warms the cache; copies 2..8 are the samples
-passes=15		# readbw passes over member and ordinary, interleaved
+passes=31		# readbw passes over member and ordinary, interleaved
 fio_reps=3
 csv=$RESULTS_DIR/read.csv
 echo "test,mode,rep,file,bytes,ns,mib_s" >"$csv"
@@ -33,11 +33,11 @@ readbw_rows() {
 fio_row() {
 	local mode=$1 rep=$2 file=$3 name=$4 out bw_kib runtime_ms
 	out=$(fio --name=seqread --filename="$file" --rw=read --bs=128k --ioengine=psync \
-		--size="${mib}M" --loops=2 --invalidate=0 --output-format=terse --terse-version=3)
+		--size="${mib}M" --loops=4 --invalidate=0 --output-format=terse --terse-version=3)
 	# terse v3: field 7 read bandwidth (KiB/s), field 9 read runtime (ms)
 	bw_kib=$(cut -d';' -f7 <<<"$out")
 	runtime_ms=$(cut -d';' -f9 <<<"$out")
-	csv_row "$csv" fio "$mode" "$rep" "$name" $((2 * mib << 20)) $((runtime_ms * 1000000)) \
+	csv_row "$csv" fio "$mode" "$rep" "$name" $((4 * mib << 20)) $((runtime_ms * 1000000)) \
 		"$(awk -v k="$bw_kib" 'BEGIN { printf "%.1f", k / 1024 }')"
 }
 
