@@ -5,6 +5,7 @@
 #   make [KVER=6.1.0-56-amd64]        build pcshare.ko (KDIR= also works)
 #   make demo                         the headline table, in QEMU
 #   make check [TESTS=..] [GROUPS=..] build, boot the stock kernel in QEMU, test
+#   make bench                        benchmarks in QEMU -> bench/results/<date>/
 #
 # For make check and make demo, KVER defaults to the kernel Debian's
 # linux-image-amd64 depends on today (test/vm/kver.sh); the tests never
@@ -26,10 +27,13 @@ modules:
 demo:
 	@tools/demo.sh --kver "$(KVER)"
 
+bench:
+	@tools/bench/run --kver "$(KVER)"
+
 clean: test-clean tools-clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 
-.PHONY: modules clean demo
+.PHONY: modules clean demo bench
 
 # --- test harness ---
 # make check       [TESTS="GLOB..."] [GROUPS="GROUP..."] [KVER=...] [PCSHARE_KO=file]
@@ -99,6 +103,6 @@ checkpatch:
 
 shellcheck:
 	@test/vm/deps.sh --only shellcheck
-	shellcheck -x -P SCRIPTDIR test/vm/*.sh test/vm/init test/lib/*.sh test/cases/*.sh test/checkpatch.sh .ci/run tools/demo.sh tools/bench/*
+	shellcheck -x -P SCRIPTDIR test/vm/*.sh test/vm/init test/lib/*.sh test/cases/*.sh test/checkpatch.sh .ci/run tools/demo.sh tools/bench/run tools/bench/dedupe-vs-duperemove tools/bench/fingerprint
 
 .PHONY: check stress check-list vm-shell vm-prep test-progs test-clean tools tools-clean checkpatch shellcheck

@@ -43,6 +43,7 @@ groups=$(pcshare_counter groups) active=$(pcshare_counter active_members)
 module_unload
 
 files=$((n + 1))
+# shellcheck disable=SC2154 # cost_*, fin_*, sums_* are set by eval in run_side
 {
 	echo "pcshare demo: $files files (1 original + $n cp --reflink=always copies of $((size >> 20)) MiB) on XFS, kernel $(uname -r)"
 	echo
