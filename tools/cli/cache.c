@@ -6,6 +6,8 @@
  * read of a file we note which of its pages were already resident (mincore on
  * a mapping of the file); when we are done with it we drop only the pages
  * that were not, so a user's hot files stay hot and cold ones stay cold.
+ * With the pcshare module loaded we leave the cache alone (see
+ * cache_snapshot()).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,7 +39,12 @@ void cache_snapshot(int fd, uint64_t size, struct cache_snap *cs)
 
 	cs->state = CACHE_UNKNOWN;
 	cs->resident = NULL;
-	if (!size)
+	/*
+	 * With the module loaded, a mapping of a member's own cache would
+	 * keep that file from ever sharing (the module must not move a file
+	 * that has mappings of its own), so we do not look and do not drop.
+	 */
+	if (!size || module_loaded())
 		return;
 	bits = xcalloc((npages + 7) / 8, 1);
 	for (off = 0; off < size; off += WINDOW) {
