@@ -64,8 +64,11 @@ static bool fd_changed(int fd, const struct fent *fe)
 
 /*
  * Is the pair already shared as far as the module is concerned: same module
- * group, neither member broken? Without a visible group list we cannot tell,
- * and say no, so the pair is passed to the kernel once more.
+ * group, both members active? A member that is only registered may never
+ * become active (a copy whose times were set after its clone, as by
+ * cp -a --reflink, no longer matches what was registered), so such a pair
+ * is passed to the kernel once more, which registers it afresh. Without a
+ * visible group list we cannot tell, and say no too.
  */
 static bool module_has_pair(const struct dedupe_opts *o, const struct fent *a, const struct fent *b)
 {
@@ -78,7 +81,7 @@ static bool module_has_pair(const struct dedupe_opts *o, const struct fent *a, c
 	sbdev = mount_sb_dev(a->fskey);
 	ga = module_find(o->mgroups, a->dev, sbdev, a->ino, &ma);
 	gb = module_find(o->mgroups, b->dev, sbdev, b->ino, &mb);
-	return ga && ga == gb && strcmp(ma->state, "broken") && strcmp(mb->state, "broken");
+	return ga && ga == gb && !strcmp(ma->state, "active") && !strcmp(mb->state, "active");
 }
 
 struct dest {
