@@ -761,8 +761,13 @@ static ssize_t by_pread(int fd, unsigned char *buf, off_t off, size_t len)
 
 		if (n < 0)
 			return -1;
+		/*
+		 * Short (a truncate raced us, -X): only chunk 0 and, if this
+		 * is chunk 1, this one's bytes lie in one run from the start;
+		 * the chunks in between were not read by this call.
+		 */
 		if ((size_t)n < l)
-			return c * csz + n;
+			return c == 0 ? n : (ssize_t)(c == 1 ? csz + n : csz);
 		total += n;
 	}
 	return total;
