@@ -8,9 +8,8 @@
 
 # The model-based stress test: test/progs/stampstress.c with -X (its top
 # comment lists what each operation may do to a read).  It runs in make
-# stress only (group long): on XFS it finds stale reads with pcshare loaded
-# (see README.md, Reliability), which are not fixed yet, and make check
-# must stay green for everything else to land.
+# stress only (group long) until it has run clean for long: one XFS run
+# showed a page with another file's bytes (README.md, Reliability).
 
 require_reflink
 nfiles=${CASE_STRESS_FILES:-8}
