@@ -48,3 +48,26 @@ clean() {
 	assert_eq 0 "$rc" "$1: exit status of stampstress"
 	assert_ge "$(stat_of "$1" reads_checked)" 1 "$1: reads checked"
 }
+
+# stress_can_fail SECONDS: prove the check can fail. Writers stamp some pages
+# with another file's id without telling the model (-F); the run must find
+# them.
+stress_can_fail() {
+	stress inject "$1" -F
+	assert_eq 1 "$rc" "exit status of the run with foreign pages"
+	assert_ge "$(stat_of inject injected)" 1 "pages injected"
+	assert_ge "$(stat_of inject mismatches)" 1 "mismatches found in the run with foreign pages"
+}
+
+# log_pcshare_counters: log the module's counters that say how much sharing
+# and breaking a run did.
+log_pcshare_counters() {
+	local c report=
+	for c in registrations activations activation_refusals breaks \
+		breaks_write_open breaks_truncate breaks_setattr_size \
+		breaks_remap_dest breaks_changed detaches anchors_created \
+		anchor_failures; do
+		report+="$c=$(pcshare_counter "$c") "
+	done
+	log "pcshare: $report"
+}
