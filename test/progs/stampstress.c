@@ -1486,42 +1486,61 @@ static void clone_into(int f, int g, int p0, int np, int kind,
 	change_end(f, p0, np, false);
 }
 
-/* Replace f by a fresh clone of g, renamed over it. */
-static void replace(int f, int g, struct stamp *s)
+/*
+ * Make a new file next to the pool, named into @tmp, holding a clone of g.
+ * Returns 0, or -1 with errno set (and no file left behind).
+ */
+static int clone_to_tmp(int g, const char *kind, char *tmp, size_t len)
 {
-	char tmp[4096], p[4096];
-	int dfd, sfd, ret = -1;
 	static unsigned int serial;
+	int dfd, sfd, ret = -1, err;
 
-	snprintf(tmp, sizeof(tmp), "%s/.replace.%d.%u", dir, me, serial++);
-	fpath(p, sizeof(p), f);
-	stamps_of(g, 0, npages, s);
-	/* A new inode: nothing truncates the old one's page cache. */
-	change_begin(f, 0, npages, s, K_WRITE);
+	snprintf(tmp, len, "%s/.%s.%d.%u", dir, kind, me, serial++);
 	dfd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	sfd = open_file(g, O_RDONLY);
 	if (dfd >= 0 && sfd >= 0)
 		ret = ioctl(dfd, FICLONE, sfd);
+	err = errno;
 	if (sfd >= 0)
 		close(sfd);
 	if (dfd >= 0)
 		close(dfd);
-	if (!ret)
-		ret = rename(tmp, p);
+	if (ret) {
+		unlink(tmp);
+		errno = err;
+	}
+	return ret;
+}
+
+/* Replace f by a fresh clone of g, renamed over it. */
+static void replace(int f, int g, struct stamp *s)
+{
+	char tmp[4096], p[4096];
+	int ret;
+
+	fpath(p, sizeof(p), f);
+	stamps_of(g, 0, npages, s);
+	ret = clone_to_tmp(g, "replace", tmp, sizeof(tmp));
+	if (ret) {
+		syserr("replace: clone", f);
+		return;
+	}
+	/* A new inode: nothing truncates the old one's page cache. */
+	change_begin(f, 0, npages, s, K_WRITE);
+	ret = rename(tmp, p);
+	change_end(f, 0, npages, !ret);
 	if (ret) {
 		syserr("replace", f);
 		unlink(tmp);
-	} else {
-		cnt->replaces++;
+		return;
 	}
-	change_end(f, 0, npages, !ret);
+	cnt->replaces++;
 	/*
 	 * rename() changed the new inode's ctime, so pcshare no longer
 	 * trusts its registration: clone it once more, which gives a fresh
 	 * inode that nobody has mapped yet a registration it can use.
 	 */
-	if (!ret)
-		clone_into(f, g, 0, npages, 0, s, NULL);
+	clone_into(f, g, 0, npages, 0, s, NULL);
 }
 
 /*
@@ -1531,24 +1550,13 @@ static void replace(int f, int g, struct stamp *s)
 static void relink(int f, int g, struct stamp *s)
 {
 	char tmp[4096], p[4096];
-	int dfd, sfd, ret = -1;
-	static unsigned int serial;
 	uint64_t k;
+	int ret;
 
-	snprintf(tmp, sizeof(tmp), "%s/.relink.%d.%u", dir, me, serial++);
 	fpath(p, sizeof(p), f);
 	stamps_of(g, 0, npages, s);
-	dfd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	sfd = open_file(g, O_RDONLY);
-	if (dfd >= 0 && sfd >= 0)
-		ret = ioctl(dfd, FICLONE, sfd);
-	if (sfd >= 0)
-		close(sfd);
-	if (dfd >= 0)
-		close(dfd);
-	if (ret) {
+	if (clone_to_tmp(g, "relink", tmp, sizeof(tmp))) {
 		syserr("relink: clone", f);
-		unlink(tmp);
 		return;
 	}
 	k = disrupt_begin(f);
