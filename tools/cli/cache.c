@@ -31,6 +31,21 @@ static uint64_t page_size(void)
 	return ps;
 }
 
+static pthread_once_t module_once = PTHREAD_ONCE_INIT;
+static bool module_was_loaded;
+
+static void module_look(void)
+{
+	module_was_loaded = module_loaded();
+}
+
+/* Whether the module is loaded, looked up once per run, not once per file. */
+static bool module_seen(void)
+{
+	pthread_once(&module_once, module_look);
+	return module_was_loaded;
+}
+
 void cache_snapshot(int fd, uint64_t size, struct cache_snap *cs)
 {
 	uint64_t ps = page_size(), npages = (size + ps - 1) / ps, seen = 0, off;
@@ -44,7 +59,7 @@ void cache_snapshot(int fd, uint64_t size, struct cache_snap *cs)
 	 * keep that file from ever sharing (the module must not move a file
 	 * that has mappings of its own), so we do not look and do not drop.
 	 */
-	if (!size || module_loaded())
+	if (!size || module_seen())
 		return;
 	bits = xcalloc((npages + 7) / 8, 1);
 	for (off = 0; off < size; off += WINDOW) {
