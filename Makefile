@@ -20,16 +20,24 @@ endif
 endif
 KDIR ?= /usr/src/linux-headers-$(KVER)
 
-modules:
+# The feature probes (kbuild/probe.sh) answer what the target kernel's
+# headers offer, in include/pcshare_config.h; then kbuild builds the module.
+PROBED := $(CURDIR)/include/pcshare_config.h
+
+modules: probe
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+probe:
+	@kbuild/probe.sh "$(KDIR)" "$(PROBED)"
 
 demo:
 	@tools/demo.sh --kver "$(KVER)"
 
 clean: test-clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -f $(PROBED) $(PROBED:.h=.probe.log)
 
-.PHONY: modules clean demo
+.PHONY: modules probe clean demo
 
 # --- test harness ---
 # make check       [TESTS="GLOB..."] [GROUPS="GROUP..."] [KVER=...] [PCSHARE_KO=file]

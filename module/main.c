@@ -11,7 +11,7 @@
  *
  * Where the files live:
  *   hooks.c      ftrace hook table and mechanics
- *   symbols.c    kallsyms_lookup_name through a kprobe
+ *   symbols.c    symbol lookup through kprobes
  *   registry.c   member table, groups
  *   remap.c      registration from clone and dedupe
  *   anchor.c     the hidden shared file
@@ -82,9 +82,6 @@ static int __init pcshare_init(void)
 {
 	int ret;
 
-	ret = pcshare_symbols_init();
-	if (ret)
-		return ret;
 	ret = pcshare_registry_init();
 	if (ret)
 		return ret;
