@@ -14,7 +14,8 @@ the image instead.
 
 VMLINUX is the uncompressed ELF (fetch-kernel.sh and build-kernel.sh leave
 boot/vmlinux-KVER). SYSTEM_MAP is needed when VMLINUX has no symbol table
-(Debian's image is stripped). Without FUNCTION arguments the functions are
+(Debian's image is stripped); /proc/kallsyms of the running kernel also
+works (the KASLR offset is taken from _text). Without FUNCTION arguments the functions are
 the originals in module/hooks.c's hook table.
 
 Prints TAP, one line per function: ok when it keeps its ENDBR (or the
@@ -109,6 +110,10 @@ def main(argv):
     if not syms:
         print("ibt-check: no symbols: pass the System.map", file=sys.stderr)
         return 2
+    # A map of the running kernel (/proc/kallsyms) is shifted by KASLR.
+    if "_text" in syms and ".text" in secs:
+        shift = syms["_text"] - secs[".text"][1]
+        syms = {name: addr - shift for name, addr in syms.items()}
 
     sealed = set()
     if ".ibt_endbr_seal" in secs:
