@@ -10,8 +10,11 @@
 . "$REPO/test/lib/common.sh"
 
 require_cmd dkms make gcc depmod modprobe
+# /lib/modules/$KVER is the booted kernel's, bound over the host's: its
+# build link may be missing, the headers package is in /usr/src.
 kdir=/lib/modules/$KVER/build
-[[ -f $kdir/include/config/kernel.release ]] || skip "no headers for $KVER at $kdir (apt-get install linux-headers-$KVER)"
+[[ -f $kdir/include/config/kernel.release ]] || kdir=/usr/src/linux-headers-$KVER
+[[ -f $kdir/include/config/kernel.release ]] || skip "no headers for $KVER (apt-get install linux-headers-$KVER)"
 
 work=$(mktemp -d /tmp/dkms.XXXXXX)
 root=$work/root
