@@ -112,7 +112,7 @@ static int pcshare_hook_check_callable(struct pcshare_hook *hook)
 {
 	if (!pcshare_ibt_kernel() || pcshare_has_endbr(hook->address))
 		return 0;
-	if (pcshare_ibt_enforced()) {
+	if (pcshare_ibt_enforced() || pcshare_test_ibt_enforced) {
 		pr_err("%s has no ENDBR on this IBT kernel: calling it from a hook would crash; this kernel is not supported (ibt=off would allow it)\n",
 		       hook->name);
 		return -EOPNOTSUPP;

@@ -53,6 +53,11 @@ module_param_named(test_skip_hook, pcshare_test_skip_hook, charp, 0444);
 MODULE_PARM_DESC(test_skip_hook,
 		 "Test only: do not install the hook on this function, to prove the safety net (default: empty)");
 
+bool pcshare_test_ibt_enforced;
+module_param_named(test_ibt_enforced, pcshare_test_ibt_enforced, bool, 0444);
+MODULE_PARM_DESC(test_ibt_enforced,
+		 "Test only: act as if the CPU enforced IBT, to prove that a kernel whose hooked functions lack ENDBR is refused (default: N)");
+
 bool pcshare_shutting_down;
 
 /**

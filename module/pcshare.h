@@ -38,6 +38,7 @@ extern bool pcshare_enable;
 bool pcshare_fs_allowed(struct super_block *sb);
 extern char *pcshare_test_fail_symbol;
 extern char *pcshare_test_skip_hook;
+extern bool pcshare_test_ibt_enforced;
 extern bool pcshare_shutting_down;
 
 /* ---- symbol lookup (symbols.c) ---- */

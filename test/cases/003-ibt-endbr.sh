@@ -38,3 +38,22 @@ module_unload || fail "rmmod failed"
 log "image says not callable: $(echo "$image" | tr '\n' ' ')"
 log "module says no ENDBR:   $(echo "$loaded" | tr '\n' ' ')"
 assert_eq "$image" "$loaded" "functions without ENDBR"
+
+# What an IBT CPU would do: refuse, name the function, hook nothing.
+if [[ -n $image ]]; then
+	mark=$(dmesg_mark)
+	assert_not module_load test_ibt_enforced=1
+	refused=$(dmesg_since "$mark" | sed -n 's/.*pcshare: \([a-z_0-9]*\) has no ENDBR on this IBT kernel.*/\1/p')
+	log "refused with test_ibt_enforced=1, naming: $refused"
+	if [[ -z $refused ]] || ! grep -qx "$refused" <<<"$image"; then
+		fail "the refusal does not name a function without ENDBR"
+	fi
+	hooks_absent || fail "ftrace hooks left after the refused insmod"
+fi
+
+# For whoever reworks the open and eviction hooks: where ENDBR is kept.
+python3 "$REPO/kbuild/ibt-check.py" "$vmlinux" /proc/kallsyms inode_permission \
+	may_open vfs_open security_file_open xfs_file_open btrfs_file_open \
+	xfs_fs_evict_inode btrfs_evict_inode truncate_inode_pages_final \
+	clear_inode evict_inodes iput >"$RESULTS_DIR/ibt-candidates.tap" || true
+sed 's/^/candidate: /' "$RESULTS_DIR/ibt-candidates.tap"

@@ -28,9 +28,15 @@ dkms_() {
 
 make -C "$REPO" --no-print-directory KVER="$KVER" DKMS_SRC="$work/src" dkms-src
 dkms_ add -m pcshare -v "$ver"
+# DKMS keeps make.log in build/ while it builds, then under KVER/ARCH/log/.
+make_log() {
+	find "$work/tree/pcshare/$ver" -name make.log -print -quit
+}
 dkms_ build -m pcshare -v "$ver" -k "$KVER" --kernelsourcedir "$kdir" ||
-	{ cat "$work/tree/pcshare/$ver/build/make.log" 2>/dev/null; fail "dkms build failed"; }
-grep -h 'probing the kernel API' "$work/tree/pcshare/$ver/build/make.log" ||
+	{ cat "$(make_log)" 2>/dev/null; fail "dkms build failed"; }
+mlog=$(make_log)
+[[ -n $mlog ]] || fail "DKMS kept no make.log"
+grep -h -A30 'probing the kernel API' "$mlog" | grep -E 'probing|HAVE_' ||
 	fail "the DKMS build did not run the feature probes"
 dkms_ install -m pcshare -v "$ver" -k "$KVER" --no-depmod
 depmod -b "$root" "$KVER"
