@@ -54,9 +54,8 @@ struct dentry *pcshare_anchor_create(struct file *src, loff_t size)
 	if (ret)
 		goto out_revert_creds;
 
-	tmp = vfs_tmpfile_open(pcshare_mnt_idmap(root.mnt), &root,
-			       S_IFREG | 0400, O_RDWR | O_EXCL | O_LARGEFILE,
-			       cred);
+	tmp = pcshare_tmpfile_open(root.mnt, &root, S_IFREG | 0400,
+				   O_RDWR | O_EXCL | O_LARGEFILE, cred);
 	if (IS_ERR(tmp)) {
 		ret = PTR_ERR(tmp);
 		goto out_drop_write;

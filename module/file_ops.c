@@ -168,7 +168,7 @@ static int pcshare_mmap(struct file *file, struct vm_area_struct *vma)
 		goto out_put_group;
 	}
 	vma_set_file(vma, anchor_file);
-	ret = call_mmap(anchor_file, vma);
+	ret = pcshare_call_mmap(anchor_file, vma);
 	fput(anchor_file);
 out_put_group:
 	pcshare_group_put(g);
@@ -338,10 +338,16 @@ static bool pcshare_maybe_anchor(struct file *f, struct inode *inode)
  *  - an open for write, or with O_TRUNC (even O_RDONLY), breaks an active
  *    member before do_dentry_open() takes write access;
  *  - a read-only open is wrapped and may activate the member.
+ *
+ * do_dentry_open() is static, so no header tells its signature: 6.1 has
+ * (file, inode, open), later kernels (file, open).  The wrapper passes both
+ * register arguments through untouched (an extra one is ignored by the
+ * x86-64 calling convention) and takes the inode from f_path, as both
+ * versions do: vfs_open() and finish_open() set f_path before the call.
  */
-int pcshare_do_dentry_open(struct file *f, struct inode *inode,
-			   int (*open)(struct inode *, struct file *))
+int pcshare_do_dentry_open(struct file *f, void *arg2, void *arg3)
 {
+	struct inode *inode = d_backing_inode(f->f_path.dentry);
 	struct pcshare_file *pf = NULL;
 	struct pcshare_member *m;
 	bool path_only = f->f_flags & O_PATH;
@@ -371,7 +377,7 @@ int pcshare_do_dentry_open(struct file *f, struct inode *inode,
 			pcshare_break(m, PCSHARE_BREAK_DETACH);
 	}
 
-	ret = pcshare_orig_do_dentry_open(f, inode, open);
+	ret = pcshare_orig_do_dentry_open(f, arg2, arg3);
 
 	if (writeish && !path_only) {
 		if (m) {

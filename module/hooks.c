@@ -21,8 +21,7 @@
 #include <linux/sched.h>
 #include "pcshare.h"
 
-int (*pcshare_orig_do_dentry_open)(struct file *f, struct inode *inode,
-				   int (*open)(struct inode *, struct file *));
+int (*pcshare_orig_do_dentry_open)(struct file *f, void *arg2, void *arg3);
 loff_t (*pcshare_orig_vfs_clone_file_range)(struct file *file_in,
 					    loff_t pos_in,
 					    struct file *file_out,
@@ -102,14 +101,40 @@ static void notrace pcshare_ftrace_thunk(unsigned long ip,
 		pcshare_ftrace_set_ip(fregs, (unsigned long)hook->function);
 }
 
+/*
+ * Every wrapper calls its original through a pointer.  On a kernel built
+ * with X86_KERNEL_IBT that is only safe if the original starts with ENDBR64
+ * (see pcshare_has_endbr()); on a CPU that enforces IBT anything else is an
+ * oops, so such a kernel is refused.  A CPU that does not enforce it (no
+ * IBT hardware, ibt=off, QEMU TCG) runs the call fine: we say so and go on.
+ */
+static int pcshare_hook_check_callable(struct pcshare_hook *hook)
+{
+	if (!pcshare_ibt_kernel() || pcshare_has_endbr(hook->address))
+		return 0;
+	if (pcshare_ibt_enforced() || pcshare_test_ibt_enforced) {
+		pr_err("%s has no ENDBR on this IBT kernel: calling it from a hook would crash; this kernel is not supported (ibt=off would allow it)\n",
+		       hook->name);
+		return -EOPNOTSUPP;
+	}
+	pr_warn("%s has no ENDBR; hooking it only because this CPU does not enforce IBT\n",
+		hook->name);
+	return 0;
+}
+
 static int pcshare_hook_resolve(struct pcshare_hook *hook)
 {
+	int ret;
+
 	hook->address = pcshare_lookup_name(hook->name);
 	if (!hook->address) {
 		pr_err("kernel symbol %s not found; this kernel is not supported\n",
 		       hook->name);
 		return -ENOENT;
 	}
+	ret = pcshare_hook_check_callable(hook);
+	if (ret)
+		return ret;
 	*((unsigned long *)hook->original) = hook->address;
 	return 0;
 }

@@ -11,7 +11,7 @@
  *
  * Where the files live:
  *   hooks.c      ftrace hook table and mechanics
- *   symbols.c    kallsyms_lookup_name through a kprobe
+ *   symbols.c    symbol lookup through kprobes
  *   registry.c   member table, groups
  *   remap.c      registration from clone and dedupe
  *   anchor.c     the hidden shared file
@@ -53,6 +53,11 @@ module_param_named(test_skip_hook, pcshare_test_skip_hook, charp, 0444);
 MODULE_PARM_DESC(test_skip_hook,
 		 "Test only: do not install the hook on this function, to prove the safety net (default: empty)");
 
+bool pcshare_test_ibt_enforced;
+module_param_named(test_ibt_enforced, pcshare_test_ibt_enforced, bool, 0444);
+MODULE_PARM_DESC(test_ibt_enforced,
+		 "Test only: act as if the CPU enforced IBT, to prove that a kernel whose hooked functions lack ENDBR is refused (default: N)");
+
 bool pcshare_shutting_down;
 
 /**
@@ -82,9 +87,6 @@ static int __init pcshare_init(void)
 {
 	int ret;
 
-	ret = pcshare_symbols_init();
-	if (ret)
-		return ret;
 	ret = pcshare_registry_init();
 	if (ret)
 		return ret;

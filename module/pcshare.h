@@ -38,10 +38,10 @@ extern bool pcshare_enable;
 bool pcshare_fs_allowed(struct super_block *sb);
 extern char *pcshare_test_fail_symbol;
 extern char *pcshare_test_skip_hook;
+extern bool pcshare_test_ibt_enforced;
 extern bool pcshare_shutting_down;
 
 /* ---- symbol lookup (symbols.c) ---- */
-int pcshare_symbols_init(void);
 unsigned long pcshare_lookup_name(const char *name);
 
 /* ---- hooks (hooks.c) ---- */
@@ -51,9 +51,9 @@ void pcshare_hook_enter(void);
 void pcshare_hook_exit(void);
 
 /* Originals of the hooked functions, called from the wrappers. */
-extern int (*pcshare_orig_do_dentry_open)(struct file *f, struct inode *inode,
-					  int (*open)(struct inode *,
-						      struct file *));
+/* do_dentry_open(): see pcshare_do_dentry_open() for the arguments. */
+extern int (*pcshare_orig_do_dentry_open)(struct file *f, void *arg2,
+					  void *arg3);
 extern loff_t (*pcshare_orig_vfs_clone_file_range)(struct file *file_in,
 						   loff_t pos_in,
 						   struct file *file_out,
@@ -75,8 +75,7 @@ extern void (*pcshare_orig_evict)(struct inode *inode);
 extern void (*pcshare_orig_generic_shutdown_super)(struct super_block *sb);
 
 /* The wrappers, each living with the concern it serves. */
-int pcshare_do_dentry_open(struct file *f, struct inode *inode,
-			   int (*open)(struct inode *, struct file *));
+int pcshare_do_dentry_open(struct file *f, void *arg2, void *arg3);
 loff_t pcshare_vfs_clone_file_range(struct file *file_in, loff_t pos_in,
 				    struct file *file_out, loff_t pos_out,
 				    loff_t len, unsigned int remap_flags);

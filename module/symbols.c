@@ -2,43 +2,40 @@
 /*
  * Symbol lookup.
  *
- * kallsyms_lookup_name() is not exported since 5.7.  A kprobe resolves its
- * address once; the kprobe is removed straight away, so nothing of it stays
- * in the kernel.
+ * kallsyms_lookup_name() is not exported since 5.7, and on kernels built
+ * with X86_KERNEL_IBT (Debian's 6.12) its ENDBR is sealed: calling it
+ * through a pointer is a #CP oops on an IBT CPU.  So each symbol is
+ * resolved by a kprobe of its own, registered and removed at once; the
+ * kprobes core looks the name up for us, and nothing stays in the kernel.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kprobes.h>
 #include "pcshare.h"
 
-typedef unsigned long (*kallsyms_lookup_name_t)(const char *name);
-static kallsyms_lookup_name_t pcshare_kallsyms_lookup_name;
-
-int pcshare_symbols_init(void)
+/**
+ * pcshare_lookup_name() - address of a kernel function
+ * @name: symbol name, as in /proc/kallsyms
+ *
+ * Only for functions: the name must be one a kprobe can be placed on.
+ *
+ * Return: the address, or 0 when the running kernel has no such function
+ * (or it cannot be probed, which this module treats the same way).
+ */
+unsigned long pcshare_lookup_name(const char *name)
 {
-	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+	struct kprobe kp = { .symbol_name = name };
+	unsigned long addr;
 	int ret;
 
 	ret = register_kprobe(&kp);
 	if (ret < 0) {
-		pr_err("cannot resolve kallsyms_lookup_name (kprobe: %d); is CONFIG_KPROBES on?\n",
-		       ret);
-		return ret;
-	}
-	pcshare_kallsyms_lookup_name = (kallsyms_lookup_name_t)kp.addr;
-	unregister_kprobe(&kp);
-	return 0;
-}
-
-/**
- * pcshare_lookup_name() - address of a kernel symbol
- * @name: symbol name, as in /proc/kallsyms
- *
- * Return: the address, or 0 when the running kernel has no such symbol.
- */
-unsigned long pcshare_lookup_name(const char *name)
-{
-	if (WARN_ON_ONCE(!pcshare_kallsyms_lookup_name))
+		if (ret != -ENOENT)
+			pr_err("cannot resolve %s (kprobe: %d); is CONFIG_KPROBES on?\n",
+			       name, ret);
 		return 0;
-	return pcshare_kallsyms_lookup_name(name);
+	}
+	addr = (unsigned long)kp.addr;
+	unregister_kprobe(&kp);
+	return pcshare_kprobe_to_symbol(addr);
 }

@@ -3,9 +3,12 @@
 # install packages, fetch the stock kernel, build the initramfs, the module and
 # the test helpers, then boot the VM and run the tests (test/vm/run.sh).
 #
-# usage: test/vm/check.sh [--kver KVER] [--tests "GLOB..."] [--groups "GROUP..."]
-#                         [--ko FILE] [--shell]
+# usage: test/vm/check.sh [--kver KVER | --kernel SERIES] [--tests "GLOB..."]
+#                         [--groups "GROUP..."] [--ko FILE] [--shell]
 #
+# --kernel SERIES (e.g. 6.12) boots a kernel built from Debian's
+# linux-source-SERIES by build-kernel.sh (cached in $PCSHARE_KERNEL_CACHE,
+# default /var/cache/pcshare) instead of a stock Debian image.
 # --ko FILE uses an already built module instead of building pcshare.ko.
 # See test/vm/run.sh for the VM_* and TEST_TIMEOUT environment variables.
 set -euo pipefail
@@ -14,10 +17,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=$repo/.cache
 
-kver='' tests='' groups='' ko='' shell=()
+kver='' series='' tests='' groups='' ko='' shell=()
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--kver) kver=$2; shift 2 ;;
+	--kernel) series=$2; shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
 	--groups) groups=$2; shift 2 ;;
 	--ko) ko=$2; shift 2 ;;
@@ -33,14 +37,27 @@ step() {
 	echo "# check: $*"
 }
 
-[[ -n $kver ]] || kver=$("$here/kver.sh")
-step "kernel $kver"
+kdir_args=()
+if [[ -n $series ]]; then
+	step "packages"
+	"$here/deps.sh" --only qemu-system-x86 busybox-static cpio kmod xz-utils make gcc \
+		libc6-dev liburing-dev libxxhash-dev xfsprogs btrfs-progs duperemove fio \
+		util-linux coreutils psmisc procps python3 bc bison flex libelf-dev libssl-dev
+	step "kernel built from linux-source-$series (test/vm/build-kernel.sh)"
+	kernel_dir=$("$here/build-kernel.sh" "$series" "${PCSHARE_KERNEL_CACHE:-/var/cache/pcshare}")
+	kver=$(<"$kernel_dir/.kver")
+	kdir_args=(KDIR="$kernel_dir/lib/modules/$kver/build")
+	step "kernel $kver"
+else
+	[[ -n $kver ]] || kver=$("$here/kver.sh")
+	step "kernel $kver"
 
-step "packages"
-"$here/deps.sh" "$kver"
+	step "packages"
+	"$here/deps.sh" "$kver"
 
-step "stock kernel"
-kernel_dir=$("$here/fetch-kernel.sh" "$kver" "$cache")
+	step "stock kernel"
+	kernel_dir=$("$here/fetch-kernel.sh" "$kver" "$cache")
+fi
 
 initramfs=$cache/initramfs/$kver.cpio.gz
 stale=0
@@ -53,8 +70,8 @@ if ((stale)); then
 fi
 
 if [[ -z $ko ]]; then
-	step "module (make KVER=$kver)"
-	make -C "$repo" --no-print-directory KVER="$kver"
+	step "module (make KVER=$kver ${kdir_args[*]})"
+	make -C "$repo" --no-print-directory KVER="$kver" "${kdir_args[@]}"
 	ko=$repo/pcshare.ko
 	[[ -f $ko ]] || { echo "check.sh: the build made no $ko" >&2; exit 1; }
 fi

@@ -26,7 +26,7 @@ errors_re=$REPO/test/vm/kernel-errors.re
 # O (out-of-tree) and E (unsigned) are expected from our module.
 readonly TAINT_OK=$((4096 | 8192))
 
-export REPO KVER PCSHARE_KO TEST_BIN
+export REPO KVER PCSHARE_KO TEST_BIN VM_KERNEL_DIR
 
 # VM_TRACE=1 (host environment): trace this script, with timestamps, into
 # guest-trace.log in the results directory.
