@@ -4,6 +4,7 @@
 # boot it and build the module against it.
 #
 # usage: test/vm/build-kernel.sh SERIES CACHE_DIR      (SERIES: e.g. 6.12)
+#        test/vm/build-kernel.sh debug CACHE_DIR       (6.1 with the debug options)
 #
 # Result (printed on stdout): CACHE_DIR/built/SERIES/root with
 #   boot/vmlinuz-KVER, boot/vmlinux-KVER, boot/config-KVER, boot/System.map-KVER
@@ -16,6 +17,12 @@
 # regs and args, kprobes, IMA for i_readcount, livepatch). Drivers the VM
 # needs are built in. The first build takes long (about an hour on two busy
 # cores); it runs at nice 19. Does nothing when the result exists.
+#
+# "debug" is linux-source-6.1, the source of the stock kernel the suite runs
+# on, with KASAN, lockdep (PROVE_LOCKING), DEBUG_ATOMIC_SLEEP, DEBUG_VM,
+# DEBUG_LIST, DEBUG_OBJECTS, KFENCE and KMEMLEAK (off unless booted with
+# kmemleak=on: its reports need a scan and are not all real).  Every report
+# they print fails the run (test/vm/kernel-errors.re).
 set -euo pipefail
 
 if [[ $# -ne 2 ]]; then
@@ -24,6 +31,10 @@ if [[ $# -ne 2 ]]; then
 fi
 series=$1
 cache=$2
+case $series in
+debug) src_series=6.1 localversion=-pcshare-debug ;;
+*) src_series=$series localversion=-pcshare ;;
+esac
 top=$cache/built/$series
 src=$top/src
 build=$top/build
@@ -35,11 +46,11 @@ if [[ -e $root/.complete ]]; then
 	exit 0
 fi
 
-tarball=/usr/src/linux-source-$series.tar.xz
+tarball=/usr/src/linux-source-$src_series.tar.xz
 if [[ ! -f $tarball ]]; then
 	echo "build-kernel.sh: installing linux-source-$series" >&2
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		"linux-source-$series" bc bison flex libelf-dev libssl-dev cpio >&2
+		"linux-source-$src_series" bc bison flex libelf-dev libssl-dev cpio >&2
 fi
 mkdir -p "$top"
 if [[ ! -e $src/.unpacked ]]; then
@@ -59,7 +70,7 @@ if [[ ! -e $build/.config.done ]]; then
 	kmake x86_64_defconfig >&2
 	cfg=("$src/scripts/config" --file "$build/.config")
 	# Ours to recognise, and no signing or debug info: faster, smaller.
-	"${cfg[@]}" --set-str LOCALVERSION "-pcshare" -d LOCALVERSION_AUTO \
+	"${cfg[@]}" --set-str LOCALVERSION "$localversion" -d LOCALVERSION_AUTO \
 		-d MODULE_SIG -d DEBUG_INFO -d DEBUG_INFO_DWARF5 \
 		-d DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT -e DEBUG_INFO_NONE \
 		-d DRM -d SOUND -d WLAN -d WIRELESS -d CFG80211 -d USB_SUPPORT \
@@ -79,8 +90,19 @@ if [[ ! -e $build/.config.done ]]; then
 		-e NET_9P -e NET_9P_VIRTIO -e 9P_FS -e 9P_FS_POSIX_ACL \
 		-e FUSE_FS -e VIRTIO_FS -e XFS_FS -e XFS_POSIX_ACL -e BTRFS_FS \
 		-e BTRFS_FS_POSIX_ACL -e SERIAL_8250 -e SERIAL_8250_CONSOLE
+	debug_opts=()
+	if [[ $series == debug ]]; then
+		debug_opts=(KASAN KASAN_GENERIC PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_VM
+			DEBUG_LIST DEBUG_OBJECTS KFENCE DEBUG_KMEMLEAK)
+		"${cfg[@]}" -e DEBUG_KERNEL -e KASAN -e KASAN_GENERIC -e KASAN_INLINE \
+			-e PROVE_LOCKING -e DEBUG_LOCKDEP -e DEBUG_ATOMIC_SLEEP \
+			-e DEBUG_VM -e DEBUG_LIST -e DEBUG_SG -e DEBUG_NOTIFIERS \
+			-e DEBUG_OBJECTS -e DEBUG_OBJECTS_FREE -e DEBUG_OBJECTS_TIMERS \
+			-e DEBUG_OBJECTS_WORK -e DEBUG_OBJECTS_RCU_HEAD \
+			-e KFENCE -e DEBUG_KMEMLEAK -e DEBUG_KMEMLEAK_DEFAULT_OFF
+	fi
 	kmake olddefconfig >&2
-	for opt in X86_KERNEL_IBT DYNAMIC_FTRACE_WITH_REGS DYNAMIC_FTRACE_WITH_ARGS \
+	for opt in "${debug_opts[@]}" X86_KERNEL_IBT DYNAMIC_FTRACE_WITH_REGS DYNAMIC_FTRACE_WITH_ARGS \
 		KPROBES IMA XFS_FS BTRFS_FS VIRTIO_FS 9P_FS PVH; do
 		if ! grep -q "^CONFIG_$opt=y" "$build/.config"; then
 			echo "build-kernel.sh: CONFIG_$opt did not stick" >&2
