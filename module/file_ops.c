@@ -6,10 +6,12 @@
  * Every read-only open of a member gets a copy of its filesystem's
  * file_operations with read_iter, splice_read, mmap, fadvise and release
  * wrapped.  A file opened while its member is active reads through the
- * anchor (f_mapping is the anchor's i_data).  After a break, the next read
- * or mmap of that file notices that the member no longer points at that
- * anchor and moves the file back to the member's own i_data, so fds opened
- * before a break see the content written after it (DESIGN.md 2.3).
+ * anchor (f_mapping is the anchor's i_data).  A break moves every such file
+ * back to the member's own i_data before anything can write (see
+ * pcshare_files_detach()), so fds opened before a break see the content
+ * written after it (DESIGN.md 2.3), and so does every kernel path that
+ * uses f_mapping without calling us: the compare of a dedupe, the size
+ * checks of a clone, fsync, sync_file_range, readahead(2).
  *
  * A read uses one mapping for the whole call (filemap_read() samples
  * f_mapping once), so it returns either the old, identical content or the
@@ -43,6 +45,7 @@ struct pcshare_file {
 	struct file *file;		/* key */
 	struct pcshare_member *m;	/* holds a reference */
 	struct pcshare_group *g;	/* keeps f_mapping's anchor alive */
+	struct list_head m_node;	/* m->files, under m->lock */
 	struct rcu_head rcu;
 };
 
@@ -68,9 +71,10 @@ static struct pcshare_file *pcshare_file_find(struct file *file)
 
 /*
  * Move @file back to its inode's own i_data when the member no longer
- * reads through the anchor @file was opened on.  Never the other way: a
- * file that may have VMAs of its own must keep its f_mapping (VMAs are
- * unlinked through it).
+ * reads through the anchor @file was opened on.  pcshare_files_detach()
+ * has normally done it at the break; this also covers a file that was
+ * being wrapped meanwhile.  Never the other way: a file that may have VMAs
+ * of its own must keep its f_mapping (VMAs are unlinked through it).
  */
 static void pcshare_file_resolve(struct file *file)
 {
@@ -185,6 +189,9 @@ static int pcshare_release(struct inode *inode, struct file *file)
 	if (!WARN_ON_ONCE(!pf)) {
 		rhashtable_remove_fast(&pcshare_file_table, &pf->hash,
 				       pcshare_file_params);
+		spin_lock(&pf->m->lock);
+		list_del(&pf->m_node);
+		spin_unlock(&pf->m->lock);
 		/* Before __fput() drops i_readcount; see pcshare_try_activate. */
 		atomic_dec(&pf->m->nr_wrapped);
 	}
@@ -255,6 +262,31 @@ void pcshare_file_set_anchor(struct file *file, struct pcshare_member *m)
 	WRITE_ONCE(file->f_mapping, m->inode->i_mapping);
 }
 
+/**
+ * pcshare_files_detach() - move a member's files off its anchor
+ * @m: the member, being deactivated; the caller holds m->lock
+ *
+ * Called when the member stops reading through the anchor, before the
+ * breaking writer gets write access.  From now on the anchor and the
+ * member may differ, and the kernel reads some files' f_mapping without
+ * asking us: a dedupe compares through it, a clone sizes its source by
+ * f_mapping->host.  A read already in flight keeps the anchor it sampled,
+ * whose content is still this file's until the writer writes.  No file of
+ * ours has VMAs through the anchor's i_data (pcshare_mmap() maps the anchor
+ * file itself), so no VMA is unlinked through the wrong mapping later.
+ */
+void pcshare_files_detach(struct pcshare_member *m)
+{
+	struct address_space *own = &m->inode->i_data;
+	struct pcshare_file *pf;
+
+	lockdep_assert_held(&m->lock);
+	list_for_each_entry(pf, &m->files, m_node) {
+		if (READ_ONCE(pf->file->f_mapping) != own)
+			WRITE_ONCE(pf->file->f_mapping, own);
+	}
+}
+
 /*
  * Wrap a freshly opened read-only file of a member.  Return false if it
  * cannot be wrapped; the caller then keeps it on the inode's own i_data.
@@ -280,6 +312,9 @@ static bool pcshare_file_wrap(struct file *file, struct pcshare_member *m,
 		module_put(THIS_MODULE);
 		return false;
 	}
+	spin_lock(&m->lock);
+	list_add(&pf->m_node, &m->files);
+	spin_unlock(&m->lock);
 	atomic_inc(&m->nr_wrapped);
 	atomic64_inc(&pcshare_stats.wrapped_files);
 	file->f_op = &pfo->fops;

@@ -58,6 +58,11 @@ module_param_named(test_ibt_enforced, pcshare_test_ibt_enforced, bool, 0444);
 MODULE_PARM_DESC(test_ibt_enforced,
 		 "Test only: act as if the CPU enforced IBT, to prove that a kernel whose hooked functions lack ENDBR is refused (default: N)");
 
+unsigned int pcshare_test_remap_delay_ms;
+module_param_named(test_remap_delay_ms, pcshare_test_remap_delay_ms, uint, 0644);
+MODULE_PARM_DESC(test_remap_delay_ms,
+		 "Test only: sleep this long in the clone and dedupe hooks before the remap runs, to widen race windows (default: 0)");
+
 bool pcshare_shutting_down;
 
 /**

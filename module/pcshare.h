@@ -39,6 +39,7 @@ bool pcshare_fs_allowed(struct super_block *sb);
 extern char *pcshare_test_fail_symbol;
 extern char *pcshare_test_skip_hook;
 extern bool pcshare_test_ibt_enforced;
+extern unsigned int pcshare_test_remap_delay_ms;
 extern bool pcshare_shutting_down;
 
 /* ---- symbol lookup (symbols.c) ---- */
@@ -162,6 +163,7 @@ struct pcshare_member {
 	atomic64_t seq;
 	atomic_t writers_opening;
 	atomic_t nr_wrapped;
+	struct list_head files;		/* wrapped files, under lock */
 	bool own_vmas;			/* sticky: mapped through i_data */
 	bool dead;			/* removed from the table */
 	struct pcshare_cover *cover;	/* under pcshare_registry_mutex */
@@ -218,6 +220,7 @@ struct pcshare_file;
 struct pcshare_file *pcshare_file_prepare(void);
 void pcshare_file_settle(struct file *file);
 void pcshare_file_set_anchor(struct file *file, struct pcshare_member *m);
+void pcshare_files_detach(struct pcshare_member *m);
 
 /* ---- counters and listing (sysfs.c) ---- */
 struct pcshare_stats {

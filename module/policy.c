@@ -28,6 +28,7 @@ static void pcshare_deactivate(struct pcshare_member *m)
 
 	lockdep_assert_held(&m->lock);
 	WRITE_ONCE(inode->i_mapping, &inode->i_data);
+	pcshare_files_detach(m);
 	/* Give back the deny-write count taken at activation. */
 	atomic_inc(&inode->i_writecount);
 	m->state = PCSHARE_REGISTERED;

@@ -113,6 +113,7 @@ struct pcshare_member *pcshare_member_get_or_create(struct inode *inode)
 	kref_init(&m->ref);	/* the table's reference */
 	spin_lock_init(&m->lock);
 	INIT_LIST_HEAD(&m->group_node);
+	INIT_LIST_HEAD(&m->files);
 	atomic64_set(&m->seq, 0);
 
 	mutex_lock(&pcshare_registry_mutex);

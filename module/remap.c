@@ -29,6 +29,7 @@
 #include <linux/slab.h>
 #include <linux/file.h>
 #include <linux/sched/mm.h>
+#include <linux/delay.h>
 #include "pcshare.h"
 
 struct pcshare_remap {
@@ -157,6 +158,15 @@ static bool pcshare_remap_settled(struct pcshare_remap *r, struct file *src,
 		pcshare_remap_times_same(dst, &r->dst_mtime, &r->dst_ctime));
 }
 
+/* Test only: give a racing writer time to break a member (test 125). */
+static void pcshare_remap_test_delay(void)
+{
+	unsigned int ms = READ_ONCE(pcshare_test_remap_delay_ms);
+
+	if (ms)
+		msleep(ms);
+}
+
 static void pcshare_remap_put(struct pcshare_remap *r)
 {
 	pcshare_member_put(r->src);
@@ -194,6 +204,7 @@ loff_t pcshare_vfs_clone_file_range(struct file *file_in, loff_t pos_in,
 	 */
 	pcshare_file_settle(file_in);
 	pcshare_file_settle(file_out);
+	pcshare_remap_test_delay();
 	track = pos_in == 0 && pos_out == 0 &&
 		pcshare_remap_candidate(file_in, file_out) &&
 		pcshare_remap_begin(&r, file_in, file_out);
@@ -333,6 +344,7 @@ loff_t pcshare_vfs_dedupe_file_range_one(struct file *src, loff_t src_pos,
 	 */
 	pcshare_file_settle(src);
 	pcshare_file_settle(dst);
+	pcshare_remap_test_delay();
 	track = src_pos == dst_pos && pcshare_remap_candidate(src, dst) &&
 		pcshare_cover_begin(&r, src, dst);
 
