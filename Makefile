@@ -129,9 +129,9 @@ STRESS_SECONDS ?= 300
 FUZZ_CASES ?= 5000
 stress:
 	@CASE_STRESS_SECONDS=$(STRESS_SECONDS) CASE_FUZZ_CASES=$(FUZZ_CASES) \
-	CASE_FUZZ_SEEDS="11 12 13 14" CASE_LOAD_ROUNDS=50 \
+	CASE_FUZZ_SEEDS="11 12 13 14" CASE_LOAD_ROUNDS=50 CASE_FAULT_ROUNDS=20 \
 	TEST_TIMEOUT=$$((4 * $(STRESS_SECONDS) + 900)) VM_TIMEOUT=$$((20 * $(STRESS_SECONDS) + 7200)) \
-	test/vm/check.sh $(if $(KERNEL),--kernel "$(KERNEL)",--kver "$(KVER)") --tests "001 160 165 180" --groups "" \
+	test/vm/check.sh $(if $(KERNEL),--kernel "$(KERNEL)",--kver "$(KVER)") --tests "001 155 160 165 180" --groups "" \
 		$(if $(PCSHARE_KO),--ko "$(PCSHARE_KO)")
 
 check-list:
