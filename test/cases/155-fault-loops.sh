@@ -102,9 +102,15 @@ on_exit touch "$stop"
 
 # read_in_cgroup: read every file from a process whose memory cgroup may hold
 # 16 MiB (it reads 8 x 4 MiB); nothing may be OOM-killed.
+# Without CONFIG_MEMCG (the debug kernel) that part is left out, and said.
+have_memcg=1
 cgroup_setup() {
 	mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup
-	grep -qw memory /sys/fs/cgroup/cgroup.controllers || skip "no memory cgroup controller"
+	if ! grep -qw memory /sys/fs/cgroup/cgroup.controllers; then
+		log "NOTE: this kernel has no memory cgroup controller: the rounds read nothing inside a memory cgroup"
+		have_memcg=0
+		return 0
+	fi
 	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
 	mkdir -p "$cg"
 	echo $((16 << 20)) >"$cg/memory.max"
@@ -113,6 +119,7 @@ cgroup_setup() {
 
 read_in_cgroup() {
 	local out=$RESULTS_DIR/cgroup.sums oom
+	((have_memcg)) || return 0
 	(
 		echo "$BASHPID" >"$cg/cgroup.procs"
 		sha256sum "$d/src" "$d"/copy.* "$d/alt"

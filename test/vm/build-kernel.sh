@@ -83,7 +83,7 @@ if [[ ! -e $build/.config.done ]]; then
 		-e KPROBES -e KPROBES_ON_FTRACE -e KRETPROBES -e LIVEPATCH \
 		-e X86_KERNEL_IBT -e SECURITY -e INTEGRITY -e IMA \
 		-e DEBUG_FS -e TMPFS -e DEVTMPFS -e BLK_DEV_INITRD -e RD_GZIP -e PVH \
-		-e IO_URING -e DETECT_HUNG_TASK -e FS_POSIX_ACL -e MEMCG
+		-e IO_URING -e DETECT_HUNG_TASK -e FS_POSIX_ACL
 	# The test VM: virtio disks, the host's root over 9p and virtiofs, XFS and
 	# btrfs (built in).
 	"${cfg[@]}" -e VIRTIO -e VIRTIO_PCI -e VIRTIO_BLK -e VIRTIO_CONSOLE \
@@ -103,7 +103,7 @@ if [[ ! -e $build/.config.done ]]; then
 	fi
 	kmake olddefconfig >&2
 	for opt in "${debug_opts[@]}" X86_KERNEL_IBT DYNAMIC_FTRACE_WITH_REGS DYNAMIC_FTRACE_WITH_ARGS \
-		KPROBES IMA MEMCG XFS_FS BTRFS_FS VIRTIO_FS 9P_FS PVH; do
+		KPROBES IMA XFS_FS BTRFS_FS VIRTIO_FS 9P_FS PVH; do
 		if ! grep -q "^CONFIG_$opt=y" "$build/.config"; then
 			echo "build-kernel.sh: CONFIG_$opt did not stick" >&2
 			exit 1
