@@ -126,5 +126,8 @@ cp "$build/System.map" "$root/boot/System.map-$kver"
 rm -f "$root/lib/modules/$kver/build"
 ln -s "$build" "$root/lib/modules/$kver/build"
 echo "$kver" >"$root/.kver"
+# The KASAN kernel resets at once when QEMU starts it through PVH (seen with
+# QEMU 7.2): run.sh boots its bzImage instead.
+[[ $series != debug ]] || touch "$root/.no-pvh"
 touch "$root/.complete"
 echo "$root"

@@ -139,7 +139,8 @@ vmlinuz=$kernel_dir/boot/vmlinuz-$kver
 [[ -f $vmlinuz ]] || die "no kernel image $vmlinuz"
 # The uncompressed ELF boots through PVH, skipping the decompression of the
 # kernel, which is slow under TCG (fetch-kernel.sh makes it).
-if [[ -f $kernel_dir/boot/vmlinux-$kver ]]; then
+# build-kernel.sh marks kernels that do not boot that way (.no-pvh).
+if [[ -f $kernel_dir/boot/vmlinux-$kver && ! -e $kernel_dir/.no-pvh ]]; then
 	vmlinuz=$kernel_dir/boot/vmlinux-$kver
 fi
 [[ -f $initramfs ]] || die "no initramfs $initramfs"
