@@ -128,6 +128,11 @@ ln -s "$build" "$root/lib/modules/$kver/build"
 echo "$kver" >"$root/.kver"
 # The KASAN kernel resets at once when QEMU starts it through PVH (seen with
 # QEMU 7.2): run.sh boots its bzImage instead.
-[[ $series != debug ]] || touch "$root/.no-pvh"
+# With 5-level paging (QEMU's -cpu max has LA57), KASAN reports a
+# wild-memory-access in the first interrupt of the boot: no5lvl.
+if [[ $series == debug ]]; then
+	touch "$root/.no-pvh"
+	echo no5lvl >"$root/.append"
+fi
 touch "$root/.complete"
 echo "$root"

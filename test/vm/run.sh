@@ -249,6 +249,10 @@ fi
 append="console=ttyS0,115200 panic=-1 printk.time=1 log_buf_len=8M"
 # Under TCG the guest can be starved for seconds; do not call that an RCU stall.
 [[ $accel == tcg ]] && append+=" rcupdate.rcu_cpu_stall_timeout=120"
+# A built kernel may need options of its own (build-kernel.sh: .append).
+if [[ -f $kernel_dir/.append ]]; then
+	append+=" $(<"$kernel_dir/.append")"
+fi
 append+=" ${VM_APPEND:-}"
 
 serial=$results/serial.log
