@@ -9,7 +9,6 @@ general protection
 hung_task
 blocked for more than
 INFO: task
-lockdep
 possible circular locking
 inconsistent lock state
 kernel BUG at
@@ -17,3 +16,8 @@ Kernel panic
 soft lockup
 detected stall
 list_(add|del) corruption
+DEBUG_LOCKS_WARN_ON
+turning off the locking correctness validator
+ODEBUG:
+KFENCE:
+kmemleak: [0-9]+ new suspected
