@@ -50,15 +50,21 @@ struct dentry *pcshare_anchor_create(struct file *src, loff_t size)
 		return ERR_PTR(-ENOMEM);
 	old_cred = override_creds(cred);
 
+	/*
+	 * Freeze protection for making the inode only, as do_tmpfile() does.
+	 * The clone takes its own (file_start_write()): holding ours across
+	 * it would take sb_writers twice, which deadlocks against a freeze
+	 * that starts in between (lockdep says so on the debug kernel).
+	 */
 	ret = mnt_want_write(root.mnt);
 	if (ret)
 		goto out_revert_creds;
-
 	tmp = pcshare_tmpfile_open(root.mnt, &root, S_IFREG | 0400,
 				   O_RDWR | O_EXCL | O_LARGEFILE, cred);
+	mnt_drop_write(root.mnt);
 	if (IS_ERR(tmp)) {
 		ret = PTR_ERR(tmp);
-		goto out_drop_write;
+		goto out_revert_creds;
 	}
 
 	/* Called from this module, so it bypasses our own clone hook. */
@@ -72,7 +78,6 @@ struct dentry *pcshare_anchor_create(struct file *src, loff_t size)
 
 	anchor = dget(tmp->f_path.dentry);
 	fput(tmp);
-	mnt_drop_write(root.mnt);
 	revert_creds(old_cred);
 	put_cred(cred);
 	atomic64_inc(&pcshare_stats.anchors_created);
@@ -80,8 +85,6 @@ struct dentry *pcshare_anchor_create(struct file *src, loff_t size)
 
 out_put_tmp:
 	fput(tmp);
-out_drop_write:
-	mnt_drop_write(root.mnt);
 out_revert_creds:
 	revert_creds(old_cred);
 	put_cred(cred);
