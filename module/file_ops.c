@@ -331,9 +331,11 @@ static void pcshare_file_opened(struct file *file, struct pcshare_member *m,
 				struct pcshare_file **pfp)
 {
 	struct inode *inode = file_inode(file);
+	/* O_ACCMODE 3 (ioctls only) reads nothing and is not in i_readcount. */
+	bool reader = file->f_mode & FMODE_READ;
 	bool wrapped = false;
 
-	if (*pfp && pcshare_file_wrap(file, m, *pfp)) {
+	if (reader && *pfp && pcshare_file_wrap(file, m, *pfp)) {
 		*pfp = NULL;
 		wrapped = true;
 	}
@@ -350,6 +352,13 @@ static void pcshare_file_opened(struct file *file, struct pcshare_member *m,
 
 	if (wrapped && file->f_mapping == &inode->i_data)
 		pcshare_try_activate(m, file);
+	else if (!wrapped && reader && READ_ONCE(m->state) == PCSHARE_ACTIVE)
+		/*
+		 * A reader we could not wrap could map the member's own i_data
+		 * while i_mapping points elsewhere: no sharing while it lives
+		 * (its i_readcount keeps the member from activating again).
+		 */
+		pcshare_break(m, PCSHARE_BREAK_DETACH);
 }
 
 /*
@@ -377,12 +386,13 @@ static bool pcshare_maybe_anchor(struct file *f, struct inode *inode)
  * do_dentry_open() is static, so no header tells its signature: 6.1 has
  * (file, inode, open), later kernels (file, open).  The wrapper passes both
  * register arguments through untouched (an extra one is ignored by the
- * x86-64 calling convention) and takes the inode from f_path, as both
- * versions do: vfs_open() and finish_open() set f_path before the call.
+ * x86-64 calling convention); pcshare_dentry_open_inode() picks the inode
+ * the way the running kernel's do_dentry_open() does, so an overlayfs real
+ * file is seen as the member it is.
  */
 int pcshare_do_dentry_open(struct file *f, void *arg2, void *arg3)
 {
-	struct inode *inode = d_backing_inode(f->f_path.dentry);
+	struct inode *inode = pcshare_dentry_open_inode(f, arg2);
 	struct pcshare_file *pf = NULL;
 	struct pcshare_member *m;
 	bool path_only = f->f_flags & O_PATH;

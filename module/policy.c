@@ -101,8 +101,9 @@ void pcshare_deactivate_unused(struct pcshare_member *m)
 static bool pcshare_inode_eligible(struct inode *inode,
 				   struct pcshare_group *g)
 {
+	/* fs-verity checks pages against their mapping's host: the anchor. */
 	return S_ISREG(inode->i_mode) && !IS_DAX(inode) &&
-	       !IS_SWAPFILE(inode) && inode->i_sb == g->sb &&
+	       !IS_SWAPFILE(inode) && !IS_VERITY(inode) && inode->i_sb == g->sb &&
 	       pcshare_fs_allowed(inode->i_sb);
 }
 

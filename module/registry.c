@@ -262,8 +262,10 @@ void pcshare_cover_drop(struct pcshare_member *m)
 	m->cover = NULL;
 }
 
+/* Make a group around @anchor, whose reference it takes over on success. */
 static struct pcshare_group *pcshare_group_create(struct file *src_file,
-						  loff_t size)
+						  loff_t size,
+						  struct dentry *anchor)
 {
 	struct pcshare_group *g;
 
@@ -273,9 +275,7 @@ static struct pcshare_group *pcshare_group_create(struct file *src_file,
 	g->release = kzalloc(sizeof(*g->release), GFP_KERNEL);
 	if (!g->release)
 		goto out_free_group;
-	g->anchor = pcshare_anchor_create(src_file, size);
-	if (IS_ERR(g->anchor))
-		goto out_free_release;
+	g->anchor = anchor;
 	kref_init(&g->ref);	/* the list's reference */
 	g->id = atomic64_inc_return(&pcshare_next_group_id);
 	g->sb = file_inode(src_file)->i_sb;
@@ -286,8 +286,6 @@ static struct pcshare_group *pcshare_group_create(struct file *src_file,
 	atomic64_inc(&pcshare_stats.groups);
 	return g;
 
-out_free_release:
-	kfree(g->release);
 out_free_group:
 	kfree(g);
 	return NULL;
@@ -307,6 +305,10 @@ out_free_group:
  * the group's content; otherwise a new group is made with a fresh anchor
  * cloned from the source.  Any doubt leaves both files unshared.
  *
+ * The anchor is cloned without pcshare_registry_mutex held: the clone takes
+ * the source's inode lock, and a task holding that lock may need the mutex
+ * to evict a member in reclaim (pcshare.h gives the lock order).
+ *
  * Return: 0 when registered, or -errno saying why not.
  */
 int pcshare_register_pair(struct file *src_file, struct pcshare_member *src,
@@ -316,9 +318,11 @@ int pcshare_register_pair(struct file *src_file, struct pcshare_member *src,
 {
 	struct inode *src_inode = src->inode;
 	struct pcshare_group *g = NULL;
+	struct dentry *anchor = NULL;
 	unsigned int nofs;
 	int ret = -ESTALE;
 
+again:
 	mutex_lock(&pcshare_registry_mutex);
 	nofs = memalloc_nofs_save();
 	if (src->dead || dst->dead || pcshare_shutting_down)
@@ -347,12 +351,24 @@ int pcshare_register_pair(struct file *src_file, struct pcshare_member *src,
 		if (src->group)
 			goto out_unlock;	/* active elsewhere: leave it */
 
-		g = pcshare_group_create(src_file, src_snap->size);
+		if (!anchor) {
+			memalloc_nofs_restore(nofs);
+			mutex_unlock(&pcshare_registry_mutex);
+			anchor = pcshare_anchor_create(src_file, src_snap->size);
+			if (IS_ERR(anchor)) {
+				atomic64_inc(&pcshare_stats.anchor_failures);
+				return PTR_ERR(anchor);
+			}
+			/* Everything may have changed meanwhile: look again. */
+			goto again;
+		}
+		g = pcshare_group_create(src_file, src_snap->size, anchor);
 		if (!g) {
 			atomic64_inc(&pcshare_stats.anchor_failures);
 			ret = -ENOMEM;
 			goto out_unlock;
 		}
+		anchor = NULL;	/* the group's now */
 		kref_get(&g->ref);
 		/*
 		 * The anchor holds the source's content as of now.  It is the
@@ -388,11 +404,14 @@ out_put_group:
 	memalloc_nofs_restore(nofs);
 	mutex_unlock(&pcshare_registry_mutex);
 	pcshare_group_put(g);
-	return ret;
+	goto out_put_anchor;
 
 out_unlock:
 	memalloc_nofs_restore(nofs);
 	mutex_unlock(&pcshare_registry_mutex);
+out_put_anchor:
+	/* Not needed after all (another registration won): outside the mutex. */
+	dput(anchor);
 	return ret;
 }
 
