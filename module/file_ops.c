@@ -333,7 +333,7 @@ static void pcshare_file_opened(struct file *file, struct pcshare_member *m,
 	struct inode *inode = file_inode(file);
 	/* O_ACCMODE 3 (ioctls only) reads nothing and is not in i_readcount. */
 	bool reader = file->f_mode & FMODE_READ;
-	bool wrapped = false;
+	bool wrapped = false, anchored = false;
 
 	if (reader && *pfp && pcshare_file_wrap(file, m, *pfp)) {
 		*pfp = NULL;
@@ -343,22 +343,30 @@ static void pcshare_file_opened(struct file *file, struct pcshare_member *m,
 	spin_lock(&m->lock);
 	if (file->f_mapping != &inode->i_data) {
 		if (wrapped && m->state == PCSHARE_ACTIVE &&
-		    file->f_mapping == inode->i_mapping)
+		    file->f_mapping == inode->i_mapping) {
 			pcshare_file_set_anchor(file, m);
-		else
+			anchored = true;
+		} else {
 			file->f_mapping = &inode->i_data;
+		}
 	}
 	spin_unlock(&m->lock);
 
-	if (wrapped && file->f_mapping == &inode->i_data)
+	/*
+	 * A file anchored above and detached by a break since keeps its pin
+	 * of that group: it does not activate the member again.
+	 */
+	if (wrapped && !anchored && file->f_mapping == &inode->i_data) {
 		pcshare_try_activate(m, file);
-	else if (!wrapped && reader && READ_ONCE(m->state) == PCSHARE_ACTIVE)
+	} else if (!wrapped && reader &&
+		   READ_ONCE(m->state) == PCSHARE_ACTIVE) {
 		/*
 		 * A reader we could not wrap could map the member's own i_data
 		 * while i_mapping points elsewhere: no sharing while it lives
 		 * (its i_readcount keeps the member from activating again).
 		 */
 		pcshare_break(m, PCSHARE_BREAK_DETACH);
+	}
 }
 
 /*
