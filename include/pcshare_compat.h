@@ -162,26 +162,6 @@ static inline struct timespec64 pcshare_inode_mtime(const struct inode *inode)
 }
 #endif
 
-/*
- * The inode do_dentry_open() opens.  Up to 6.5 overlayfs opened its real
- * files through open_with_fake_path(): f_path is the overlay's, and only
- * the inode argument (the second, on those kernels) is the real one.
- * Later kernels put the real path in f_path (backing files).
- */
-#ifdef HAVE_OPEN_WITH_FAKE_PATH
-static inline struct inode *pcshare_dentry_open_inode(struct file *f,
-						      void *arg2)
-{
-	return arg2;
-}
-#else
-static inline struct inode *pcshare_dentry_open_inode(struct file *f,
-						      void *arg2)
-{
-	return d_backing_inode(f->f_path.dentry);
-}
-#endif
-
 /* ---- idmapped mounts: the first argument of notify_change() ---- */
 
 #if defined(HAVE_NOTIFY_CHANGE_MNT_IDMAP)

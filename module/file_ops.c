@@ -24,6 +24,7 @@
 #include <linux/slab.h>
 #include <linux/file.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/module.h>
 #include <linux/fadvise.h>
 #include <linux/uio.h>
@@ -67,6 +68,19 @@ static struct pcshare_file *pcshare_file_find(struct file *file)
 {
 	return rhashtable_lookup_fast(&pcshare_file_table, &file,
 				      pcshare_file_params);
+}
+
+/*
+ * Point a file that is not ours to anchor at its inode's own i_data, with
+ * the writeback error cursor of that mapping, as do_dentry_open() would
+ * have set them had i_mapping not pointed elsewhere.
+ */
+static void pcshare_file_own_mapping(struct file *file)
+{
+	struct address_space *own = &file_inode(file)->i_data;
+
+	WRITE_ONCE(file->f_mapping, own);
+	file->f_wb_err = filemap_sample_wb_err(own);
 }
 
 /*
@@ -347,7 +361,7 @@ static void pcshare_file_opened(struct file *file, struct pcshare_member *m,
 			pcshare_file_set_anchor(file, m);
 			anchored = true;
 		} else {
-			file->f_mapping = &inode->i_data;
+			pcshare_file_own_mapping(file);
 		}
 	}
 	spin_unlock(&m->lock);
@@ -369,60 +383,38 @@ static void pcshare_file_opened(struct file *file, struct pcshare_member *m,
 	}
 }
 
-/*
- * Did do_dentry_open() hand @f an anchor's i_data?  An anchor is another
- * inode of the same filesystem; block devices and coda also point
- * i_mapping elsewhere, but never at an inode of their own superblock.
- * The anchor cannot be freed under us: its release waits for the open
- * SRCU we are inside.
- */
-static bool pcshare_maybe_anchor(struct file *f, struct inode *inode)
-{
-	struct address_space *fm = f->f_mapping;
-
-	return S_ISREG(inode->i_mode) && fm != &inode->i_data &&
-	       fm->host && fm->host != inode && fm->host->i_sb == inode->i_sb;
-}
-
-/*
- * The open hook.  Files outside any group pay one RCU hash lookup (two for
- * opens for write).  For members:
+/**
+ * pcshare_fs_open() - the open hook, around a filesystem's ->open()
+ * @orig: the filesystem's ->open()
+ * @inode: the inode being opened (for an overlayfs real file, the real one)
+ * @f: the file, with write access and f_mapping already set
+ *
+ * Files outside any group pay one RCU hash lookup.  For members:
  *  - an open for write, or with O_TRUNC (even O_RDONLY), breaks an active
- *    member before do_dentry_open() takes write access;
+ *    member before the file can be used (pcshare_break_for_write());
  *  - a read-only open is wrapped and may activate the member.
  *
- * do_dentry_open() is static, so no header tells its signature: 6.1 has
- * (file, inode, open), later kernels (file, open).  The wrapper passes both
- * register arguments through untouched (an extra one is ignored by the
- * x86-64 calling convention); pcshare_dentry_open_inode() picks the inode
- * the way the running kernel's do_dentry_open() does, so an overlayfs real
- * file is seen as the member it is.
+ * f_mapping was sampled from i_mapping before we were called, and the
+ * anchor it may name can have been released since (the member broke and
+ * its group died): we compare it, never dereference it, unless it is the
+ * anchor of a member that is active now.  do_dentry_open() read it once
+ * right after sampling (f_wb_err); the anchor's release waits for that
+ * with synchronize_rcu_tasks() (registry.c).
+ *
+ * Return: what @orig returns.
  */
-int pcshare_do_dentry_open(struct file *f, void *arg2, void *arg3)
+int pcshare_fs_open(pcshare_open_fn orig, struct inode *inode, struct file *f)
 {
-	struct inode *inode = pcshare_dentry_open_inode(f, arg2);
 	struct pcshare_file *pf = NULL;
 	struct pcshare_member *m;
-	bool path_only = f->f_flags & O_PATH;
 	bool writeish = (f->f_mode & FMODE_WRITE) || (f->f_flags & O_TRUNC);
 	int idx, ret;
 
 	pcshare_hook_enter();
 	idx = pcshare_srcu_open_enter();
-	m = path_only ? NULL : pcshare_member_lookup(inode);
+	m = pcshare_member_lookup(inode);
 	if (m && writeish) {
-		/*
-		 * Only an active member must break now, to give back its
-		 * deny-write count.  A registered one stays registered: if it
-		 * is really written, its snapshot no longer matches and it is
-		 * never activated (duperemove reopens files O_RDWR without
-		 * writing).  writers_opening keeps it from activating while
-		 * this open is in flight.
-		 */
-		atomic_inc(&m->writers_opening);
-		if (READ_ONCE(m->state) == PCSHARE_ACTIVE ||
-		    (f->f_flags & O_TRUNC))
-			pcshare_break(m, PCSHARE_BREAK_WRITE_OPEN);
+		pcshare_break_for_write(m, f->f_flags & O_TRUNC);
 	} else if (m) {
 		pf = pcshare_file_prepare();
 		/* An unwrapped reader must never see the anchor. */
@@ -430,31 +422,12 @@ int pcshare_do_dentry_open(struct file *f, void *arg2, void *arg3)
 			pcshare_break(m, PCSHARE_BREAK_DETACH);
 	}
 
-	ret = pcshare_orig_do_dentry_open(f, arg2, arg3);
+	ret = orig(inode, f);
 
-	if (writeish && !path_only) {
-		if (m) {
-			atomic_dec(&m->writers_opening);
-		} else {
-			/*
-			 * A registration may have started after our lookup;
-			 * get_write_access() above is a full barrier, and the
-			 * registration checks i_writecount after inserting.
-			 */
-			m = pcshare_member_lookup(inode);
-		}
-		if (m)
-			atomic64_inc(&m->seq);
-	} else if (!ret && !path_only) {
-		if (!m && pcshare_maybe_anchor(f, inode))
-			m = pcshare_member_lookup(inode);
-		if (m)
-			pcshare_file_opened(f, m, &pf);
-		else if (pcshare_maybe_anchor(f, inode))
-			f->f_mapping = &inode->i_data;	/* detached meanwhile */
-	} else if (!ret && pcshare_maybe_anchor(f, inode)) {
-		f->f_mapping = &inode->i_data;	/* O_PATH: never reads */
-	}
+	if (!ret && m && !writeish)
+		pcshare_file_opened(f, m, &pf);
+	else if (!ret && S_ISREG(inode->i_mode) && f->f_mapping != &inode->i_data)
+		pcshare_file_own_mapping(f);	/* a writer, or detached meanwhile */
 
 	kfree(pf);
 	pcshare_member_put(m);

@@ -19,9 +19,9 @@
 #include <linux/module.h>
 #include <linux/delay.h>
 #include <linux/sched.h>
+#include <linux/kallsyms.h>
 #include "pcshare.h"
 
-int (*pcshare_orig_do_dentry_open)(struct file *f, void *arg2, void *arg3);
 loff_t (*pcshare_orig_vfs_clone_file_range)(struct file *file_in,
 					    loff_t pos_in,
 					    struct file *file_out,
@@ -36,7 +36,7 @@ long (*pcshare_orig_vfs_truncate)(const struct path *path, loff_t length);
 int (*pcshare_orig_notify_change)(pcshare_idmap *idmap,
 				  struct dentry *dentry, struct iattr *attr,
 				  struct inode **delegated_inode);
-void (*pcshare_orig_evict)(struct inode *inode);
+void (*pcshare_orig_clear_inode)(struct inode *inode);
 void (*pcshare_orig_generic_shutdown_super)(struct super_block *sb);
 
 struct pcshare_hook {
@@ -58,11 +58,18 @@ struct pcshare_hook {
 /*
  * Order matters only for removal, which runs in reverse: the unmount and
  * eviction hooks go last so that detaching state is possible until the end.
+ *
+ * Every original here is exported or called through a pointer somewhere,
+ * so it keeps its ENDBR on an IBT kernel (Debian's 6.12): a wrapper may
+ * call it.  The open path has no such function before write access is
+ * taken (do_dentry_open() and vfs_open() have none), which is why opens
+ * are seen in the filesystem's ->open() instead (pcshare_open_hook_ensure()).
  */
 static struct pcshare_hook pcshare_hooks[] = {
 	PCSHARE_HOOK("generic_shutdown_super", pcshare_generic_shutdown_super,
 		     &pcshare_orig_generic_shutdown_super),
-	PCSHARE_HOOK("evict", pcshare_evict, &pcshare_orig_evict),
+	PCSHARE_HOOK("clear_inode", pcshare_clear_inode,
+		     &pcshare_orig_clear_inode),
 	PCSHARE_HOOK("notify_change", pcshare_notify_change,
 		     &pcshare_orig_notify_change),
 	PCSHARE_HOOK("vfs_truncate", pcshare_vfs_truncate,
@@ -72,8 +79,6 @@ static struct pcshare_hook pcshare_hooks[] = {
 	PCSHARE_HOOK("vfs_dedupe_file_range_one",
 		     pcshare_vfs_dedupe_file_range_one,
 		     &pcshare_orig_vfs_dedupe_file_range_one),
-	PCSHARE_HOOK("do_dentry_open", pcshare_do_dentry_open,
-		     &pcshare_orig_do_dentry_open),
 };
 
 /* Wrappers currently running; unload waits for zero. */
@@ -244,6 +249,165 @@ out_remove_installed:
 	return ret;
 }
 
+/*
+ * Open hooks: the ->open() of each filesystem whose files we register.
+ *
+ * ->open() is called after do_dentry_open() has taken write access and
+ * set f_mapping, and it is called through a pointer, so it keeps its ENDBR
+ * on every kernel: our wrapper may call it.  It is hooked the first time a
+ * file of that filesystem is registered, and the filesystem's module is
+ * pinned until we unload, so that the hooked code cannot go away under
+ * ftrace.  Each slot has a wrapper of its own, which knows its original.
+ */
+#define PCSHARE_OPEN_SLOTS 4
+
+struct pcshare_open_slot {
+	struct pcshare_hook hook;
+	pcshare_open_fn orig;
+	struct module *owner;
+	bool used;		/* under pcshare_open_slots_mutex */
+	bool ready;		/* hooked; published with a release */
+	int err;		/* why hooking failed, once used */
+	char name[KSYM_SYMBOL_LEN];
+};
+
+static struct pcshare_open_slot pcshare_open_slots[PCSHARE_OPEN_SLOTS];
+static DEFINE_MUTEX(pcshare_open_slots_mutex);
+static bool pcshare_open_slots_closed;
+
+#define PCSHARE_OPEN_WRAPPER(n)						\
+static int pcshare_open_slot_##n(struct inode *inode, struct file *file) \
+{									\
+	return pcshare_fs_open(pcshare_open_slots[n].orig, inode, file); \
+}
+
+PCSHARE_OPEN_WRAPPER(0)
+PCSHARE_OPEN_WRAPPER(1)
+PCSHARE_OPEN_WRAPPER(2)
+PCSHARE_OPEN_WRAPPER(3)
+
+static const pcshare_open_fn pcshare_open_wrappers[PCSHARE_OPEN_SLOTS] = {
+	pcshare_open_slot_0, pcshare_open_slot_1,
+	pcshare_open_slot_2, pcshare_open_slot_3,
+};
+
+static int pcshare_open_slot_install(struct pcshare_open_slot *slot,
+				     const struct file_operations *fops,
+				     unsigned int n)
+{
+	int ret;
+
+	slot->used = true;
+	slot->orig = fops->open;
+	sprint_symbol_no_offset(slot->name, (unsigned long)fops->open);
+	slot->hook.name = slot->name;
+	slot->hook.function = pcshare_open_wrappers[n];
+	slot->hook.original = &slot->orig;
+	slot->hook.address = (unsigned long)fops->open;
+
+	if (!try_module_get(fops->owner)) {
+		ret = -ENODEV;
+		goto out_failed;
+	}
+	slot->owner = fops->owner;
+	ret = pcshare_hook_check_callable(&slot->hook);
+	if (ret)
+		goto out_put_owner;
+	ret = pcshare_hook_install(&slot->hook);
+	if (ret)
+		goto out_put_owner;
+	pr_info("hooked %s\n", slot->name);
+	return 0;
+
+out_put_owner:
+	module_put(slot->owner);
+	slot->owner = NULL;
+out_failed:
+	slot->err = ret;
+	pr_warn("cannot hook %s (%d): its files are never shared\n",
+		slot->name, ret);
+	return ret;
+}
+
+/**
+ * pcshare_open_hook_ensure() - make sure opens of @inode's files are seen
+ * @inode: a regular file about to be registered
+ *
+ * Sharing starts and stops at open (DESIGN.md 2.5, 2.6), so a file may be
+ * registered only once its filesystem's ->open() is hooked.
+ *
+ * Return: 0, or -errno when this filesystem's opens cannot be hooked (the
+ * file is then not shared).
+ */
+int pcshare_open_hook_ensure(struct inode *inode)
+{
+	const struct file_operations *fops = inode->i_fop;
+	unsigned int i;
+	int ret;
+
+	if (!fops || !fops->open)
+		return -EOPNOTSUPP;
+	for (i = 0; i < PCSHARE_OPEN_SLOTS; i++) {
+		/* Pairs with smp_store_release() below. */
+		if (smp_load_acquire(&pcshare_open_slots[i].ready) &&
+		    pcshare_open_slots[i].orig == fops->open)
+			return 0;
+	}
+
+	mutex_lock(&pcshare_open_slots_mutex);
+	ret = -ESHUTDOWN;
+	if (pcshare_open_slots_closed)
+		goto out_unlock;
+	for (i = 0; i < PCSHARE_OPEN_SLOTS; i++) {
+		struct pcshare_open_slot *slot = &pcshare_open_slots[i];
+
+		if (slot->used && slot->orig == fops->open) {
+			ret = slot->err;
+			goto out_unlock;
+		}
+		if (!slot->used) {
+			ret = pcshare_open_slot_install(slot, fops, i);
+			if (ret)
+				goto out_unlock;
+			/* Published once hooked: smp_load_acquire() above. */
+			smp_store_release(&slot->ready, true);
+			goto out_unlock;
+		}
+	}
+	pr_warn_once("no free open hook slot for %ps: its files are never shared\n",
+		     fops->open);
+	ret = -ENOSPC;
+out_unlock:
+	mutex_unlock(&pcshare_open_slots_mutex);
+	return ret;
+}
+
+/* Remove the open hooks; the caller drains and then puts their owners. */
+static void pcshare_open_hooks_remove(void)
+{
+	unsigned int i = PCSHARE_OPEN_SLOTS;
+
+	mutex_lock(&pcshare_open_slots_mutex);
+	pcshare_open_slots_closed = true;
+	while (i) {
+		struct pcshare_open_slot *slot = &pcshare_open_slots[--i];
+
+		WRITE_ONCE(slot->ready, false);
+		pcshare_hook_remove(&slot->hook);
+	}
+	mutex_unlock(&pcshare_open_slots_mutex);
+}
+
+static void pcshare_open_hooks_put_owners(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < PCSHARE_OPEN_SLOTS; i++) {
+		module_put(pcshare_open_slots[i].owner);
+		pcshare_open_slots[i].owner = NULL;
+	}
+}
+
 /**
  * pcshare_hooks_remove() - remove every hook, in reverse order, and wait
  * until no wrapper is running.
@@ -252,7 +416,9 @@ void pcshare_hooks_remove(void)
 {
 	unsigned int i = ARRAY_SIZE(pcshare_hooks);
 
+	pcshare_open_hooks_remove();
 	while (i)
 		pcshare_hook_remove(&pcshare_hooks[--i]);
 	pcshare_hooks_drain();
+	pcshare_open_hooks_put_owners();
 }

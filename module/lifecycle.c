@@ -3,15 +3,24 @@
  * Lifecycle of members: eviction and unmount (DESIGN.md 2.7).
  *
  * A member record never pins its inode, so eviction must detach it: the
- * inode may go back to the slab at any time after evict().  Unmount must
- * drop our anchors' dentries before generic_shutdown_super() shrinks the
- * dcache and evicts inodes, or the kernel reports busy inodes.
+ * inode goes back to the slab right after evict().  Unmount must drop our
+ * anchors' dentries before generic_shutdown_super() shrinks the dcache and
+ * evicts inodes, or the kernel reports busy inodes.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include "pcshare.h"
 
-void pcshare_evict(struct inode *inode)
+/*
+ * Every eviction ends in clear_inode(), called by evict() or by the
+ * filesystem's ->evict_inode(), after the inode's own i_data was truncated
+ * (truncate_inode_pages_final() takes &inode->i_data, not i_mapping) and
+ * before the inode is freed.  evict() itself cannot be hooked on an IBT
+ * kernel: it is static and has no ENDBR.  Until here an evicted active
+ * member still points at the anchor, which nothing reads: the inode has no
+ * users and cannot gain any (I_FREEING).
+ */
+void pcshare_clear_inode(struct inode *inode)
 {
 	struct pcshare_member *m;
 
@@ -21,7 +30,7 @@ void pcshare_evict(struct inode *inode)
 		pcshare_member_forget(m);
 		pcshare_member_put(m);
 	}
-	pcshare_orig_evict(inode);
+	pcshare_orig_clear_inode(inode);
 	pcshare_hook_exit();
 }
 

@@ -50,11 +50,12 @@ int pcshare_hooks_install(void);
 void pcshare_hooks_remove(void);
 void pcshare_hook_enter(void);
 void pcshare_hook_exit(void);
+int pcshare_open_hook_ensure(struct inode *inode);
+
+/* A filesystem's ->open(). */
+typedef int (*pcshare_open_fn)(struct inode *inode, struct file *file);
 
 /* Originals of the hooked functions, called from the wrappers. */
-/* do_dentry_open(): see pcshare_do_dentry_open() for the arguments. */
-extern int (*pcshare_orig_do_dentry_open)(struct file *f, void *arg2,
-					  void *arg3);
 extern loff_t (*pcshare_orig_vfs_clone_file_range)(struct file *file_in,
 						   loff_t pos_in,
 						   struct file *file_out,
@@ -72,11 +73,12 @@ extern int (*pcshare_orig_notify_change)(pcshare_idmap *idmap,
 					 struct dentry *dentry,
 					 struct iattr *attr,
 					 struct inode **delegated_inode);
-extern void (*pcshare_orig_evict)(struct inode *inode);
+extern void (*pcshare_orig_clear_inode)(struct inode *inode);
 extern void (*pcshare_orig_generic_shutdown_super)(struct super_block *sb);
 
 /* The wrappers, each living with the concern it serves. */
-int pcshare_do_dentry_open(struct file *f, void *arg2, void *arg3);
+int pcshare_fs_open(pcshare_open_fn orig, struct inode *inode,
+		    struct file *file);
 loff_t pcshare_vfs_clone_file_range(struct file *file_in, loff_t pos_in,
 				    struct file *file_out, loff_t pos_out,
 				    loff_t len, unsigned int remap_flags);
@@ -86,7 +88,7 @@ loff_t pcshare_vfs_dedupe_file_range_one(struct file *src, loff_t src_pos,
 long pcshare_vfs_truncate(const struct path *path, loff_t length);
 int pcshare_notify_change(pcshare_idmap *idmap, struct dentry *dentry,
 			  struct iattr *attr, struct inode **delegated_inode);
-void pcshare_evict(struct inode *inode);
+void pcshare_clear_inode(struct inode *inode);
 void pcshare_generic_shutdown_super(struct super_block *sb);
 
 /* ---- registry (registry.c) ---- */
@@ -161,7 +163,6 @@ struct pcshare_member {
 	struct pcshare_snapshot snap;
 	/* Bumped by anything that may change the content; see remap.c. */
 	atomic64_t seq;
-	atomic_t writers_opening;
 	atomic_t nr_wrapped;
 	struct list_head files;		/* wrapped files, under lock */
 	bool own_vmas;			/* sticky: mapped through i_data */
@@ -210,6 +211,7 @@ static inline struct inode *pcshare_anchor_inode(struct pcshare_group *g)
 void pcshare_break(struct pcshare_member *m, enum pcshare_break_reason why);
 void pcshare_break_locked(struct pcshare_member *m,
 			  enum pcshare_break_reason why);
+void pcshare_break_for_write(struct pcshare_member *m, bool truncating);
 bool pcshare_try_activate(struct pcshare_member *m, struct file *file);
 void pcshare_deactivate_unused(struct pcshare_member *m);
 

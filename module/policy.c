@@ -11,9 +11,17 @@
  * that we do not control (i_readcount equals our wrapped files), and our
  * wrapped mmap never creates one while the member is active.
  *
- * An active member holds a deny-write count, as exec does.  Every write
- * path we hook breaks the member first; a write path we do not hook gets
- * ETXTBSY from get_write_access(), never a wrong byte.
+ * An active member has no writer.  Activation checks i_writecount under
+ * the inode lock; every open for write reaches the filesystem's ->open()
+ * after get_write_access() and breaks the member there under the same
+ * lock (pcshare_break_for_write()), before the file can be used.  So
+ * either the activation sees the writer and refuses, or the writer sees
+ * the active member and breaks it.  Size changes without an open (truncate
+ * (2), notify_change) and remaps into a member break it in their own hooks.
+ *
+ * Earlier versions held a deny-write count on active members instead, as
+ * exec does.  That needs a break before do_dentry_open() takes write
+ * access, and no hookable function there keeps its ENDBR on an IBT kernel.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -29,8 +37,6 @@ static void pcshare_deactivate(struct pcshare_member *m)
 	lockdep_assert_held(&m->lock);
 	WRITE_ONCE(inode->i_mapping, &inode->i_data);
 	pcshare_files_detach(m);
-	/* Give back the deny-write count taken at activation. */
-	atomic_inc(&inode->i_writecount);
 	m->state = PCSHARE_REGISTERED;
 	atomic_dec(&m->group->nr_active);
 	atomic64_dec(&pcshare_stats.active_members);
@@ -79,6 +85,38 @@ void pcshare_break(struct pcshare_member *m, enum pcshare_break_reason why)
 	inode_lock(m->inode);
 	pcshare_break_locked(m, why);
 	inode_unlock(m->inode);
+}
+
+/**
+ * pcshare_break_for_write() - an open for write of a member
+ * @m: the member
+ * @truncating: the open has O_TRUNC
+ *
+ * Called from ->open(), after get_write_access(): from now on no
+ * activation can succeed while this file is open.  An active member is
+ * broken.  A registered one stays registered unless it is being truncated:
+ * if it is really written, its snapshot no longer matches and it is never
+ * activated (duperemove reopens files O_RDWR without writing).
+ * Registrations in progress start over either way.
+ */
+void pcshare_break_for_write(struct pcshare_member *m, bool truncating)
+{
+	struct inode *inode = m->inode;
+
+	/*
+	 * Not in a group: an activation would need a registration first,
+	 * and that sees our write count (remap.c, step 1).
+	 */
+	if (!READ_ONCE(m->group)) {
+		atomic64_inc(&m->seq);
+		return;
+	}
+	inode_lock(inode);
+	if (READ_ONCE(m->state) == PCSHARE_ACTIVE || truncating)
+		pcshare_break_locked(m, PCSHARE_BREAK_WRITE_OPEN);
+	else
+		atomic64_inc(&m->seq);
+	inode_unlock(inode);
 }
 
 /**
@@ -146,7 +184,9 @@ bool pcshare_try_activate(struct pcshare_member *m, struct file *file)
 		why = "not eligible";
 		goto out_unlock;
 	}
-	if (atomic_read(&m->writers_opening) || inode_is_open_for_write(inode)) {
+	/* Pairs with the full barrier of get_write_access() in an opener. */
+	smp_mb();
+	if (inode_is_open_for_write(inode)) {
 		why = "open for write";
 		goto out_unlock;
 	}
@@ -168,13 +208,8 @@ bool pcshare_try_activate(struct pcshare_member *m, struct file *file)
 		why = "anchor still being written";
 		goto out_unlock;
 	}
-	if (!atomic_dec_unless_positive(&inode->i_writecount)) {
-		why = "open for write";
-		goto out_unlock;
-	}
 	if (mapping_tagged(&inode->i_data, PAGECACHE_TAG_DIRTY) ||
 	    mapping_tagged(&inode->i_data, PAGECACHE_TAG_WRITEBACK)) {
-		atomic_inc(&inode->i_writecount);
 		why = "dirty pages";
 		goto out_unlock;
 	}
@@ -212,8 +247,9 @@ out_unlock:
 }
 
 /*
- * truncate(2) takes write access itself, after this hook: break first, or
- * the deny-write count would make it fail with ETXTBSY.
+ * truncate(2) changes the size without an open.  notify_change() would
+ * break the member too; breaking here first keeps the reason visible in
+ * the counters, and costs nothing for other files.
  */
 long pcshare_vfs_truncate(const struct path *path, loff_t length)
 {

@@ -177,10 +177,14 @@ static void pcshare_group_release_work(struct work_struct *work)
 	struct pcshare_group *g = rel->g;
 
 	/*
-	 * An open that started before the last member left may still be
-	 * holding the anchor's i_data as f_mapping (do_dentry_open copies
-	 * i_mapping); pcshare_do_dentry_open() runs inside this SRCU.
+	 * An open that started before the last member left may hold the
+	 * anchor's i_data as f_mapping: do_dentry_open() copies i_mapping
+	 * and reads the copy once (f_wb_err) before it calls ->open(), without
+	 * sleeping in between; tasks-RCU waits for it, even if preempted.
+	 * Then pcshare_fs_open() replaces the copy, inside this SRCU, without
+	 * dereferencing it.
 	 */
+	synchronize_rcu_tasks();
 	synchronize_srcu(&pcshare_open_srcu);
 	pcshare_anchor_release(g);
 	atomic64_dec(&pcshare_stats.groups);
@@ -320,8 +324,13 @@ int pcshare_register_pair(struct file *src_file, struct pcshare_member *src,
 	struct pcshare_group *g = NULL;
 	struct dentry *anchor = NULL;
 	unsigned int nofs;
-	int ret = -ESTALE;
+	int ret;
 
+	/* Sharing starts and stops at open: no open hook, no sharing. */
+	ret = pcshare_open_hook_ensure(src_inode);
+	if (ret)
+		return ret;
+	ret = -ESTALE;
 again:
 	mutex_lock(&pcshare_registry_mutex);
 	nofs = memalloc_nofs_save();

@@ -1,7 +1,7 @@
 #!/bin/bash
-# proves: on an X86_KERNEL_IBT kernel, the module's load-time ENDBR check names exactly the hooked originals that the image's .ibt_endbr_seal list and code say an IBT CPU would trap on (QEMU TCG does not enforce IBT, so only this check shows it).
+# proves: on an X86_KERNEL_IBT kernel, the module's ENDBR check names exactly the hooked originals that the image's .ibt_endbr_seal list and code say an IBT CPU would trap on, and with none of them (Debian's 6.12) the module loads as if the CPU enforced IBT (test_ibt_enforced=1), hooks the filesystem's ->open() at the first clone with its ENDBR intact, and shares (QEMU TCG does not enforce IBT, so only this check shows it).
 # groups: quick ibt
-# fs: none
+# fs: xfs btrfs
 . "$REPO/test/lib/common.sh"
 
 vmlinux=${VM_KERNEL_DIR:-}/boot/vmlinux-$KVER
@@ -49,11 +49,24 @@ if [[ -n $image ]]; then
 		fail "the refusal does not name a function without ENDBR"
 	fi
 	hooks_absent || fail "ftrace hooks left after the refused insmod"
+	pass
 fi
 
-# For whoever reworks the open and eviction hooks: where ENDBR is kept.
-python3 "$REPO/kbuild/ibt-check.py" "$vmlinux" /proc/kallsyms inode_permission \
-	may_open vfs_open security_file_open xfs_file_open btrfs_file_open \
-	xfs_fs_evict_inode btrfs_evict_inode truncate_inode_pages_final \
-	clear_inode evict_inodes iput >"$RESULTS_DIR/ibt-candidates.tap" || true
-sed 's/^/candidate: /' "$RESULTS_DIR/ibt-candidates.tap"
+# Every original is callable: as on an IBT CPU, the module loads, hooks the
+# filesystem's ->open() (in its module, so not in the image) at the first
+# clone after checking its ENDBR, and shares.
+require_reflink
+make_file "$SCRATCH_MNT/src" $((1 << 20)) 3
+mark=$(dmesg_mark)
+module_load test_ibt_enforced=1 || fail "insmod with test_ibt_enforced=1 failed though every original keeps its ENDBR"
+reflink_copies "$SCRATCH_MNT/src" 2 "$SCRATCH_MNT/copy"
+cat "$SCRATCH_MNT/src" "$SCRATCH_MNT"/copy.* >/dev/null
+msgs=$(dmesg_since "$mark")
+log "$(grep 'pcshare:' <<<"$msgs")"
+grep -q "pcshare: hooked ${FSTYP}_file_open \[$FSTYP\]" <<<"$msgs" ||
+	fail "no 'hooked ${FSTYP}_file_open' message after the first clone"
+! grep -q 'has no ENDBR\|cannot hook' <<<"$msgs" || fail "a hook was refused: $(grep 'ENDBR\|cannot hook' <<<"$msgs")"
+assert_eq 3 "$(pcshare_counter active_members)" "active members with test_ibt_enforced=1"
+module_hooks | grep -qx "${FSTYP}_file_open" || fail "${FSTYP}_file_open has no ftrace callback"
+module_unload || fail "rmmod failed"
+hooks_absent "${FSTYP}_file_open" || fail "the ->open() hook is left after rmmod"
