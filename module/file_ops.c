@@ -274,6 +274,8 @@ void pcshare_file_set_anchor(struct file *file, struct pcshare_member *m)
 	pf->g = m->group;
 	kref_get(&pf->g->ref);
 	WRITE_ONCE(file->f_mapping, m->inode->i_mapping);
+	/* fsync reports the errors of the mapping it writes back. */
+	file->f_wb_err = filemap_sample_wb_err(file->f_mapping);
 }
 
 /**

@@ -292,9 +292,10 @@ static const pcshare_open_fn pcshare_open_wrappers[PCSHARE_OPEN_SLOTS] = {
 };
 
 static int pcshare_open_slot_install(struct pcshare_open_slot *slot,
-				     const struct file_operations *fops,
-				     unsigned int n)
+				     struct inode *inode, unsigned int n)
 {
+	const struct file_operations *fops = inode->i_fop;
+	struct module *owner = inode->i_sb->s_type->owner;
 	int ret;
 
 	slot->used = true;
@@ -305,11 +306,15 @@ static int pcshare_open_slot_install(struct pcshare_open_slot *slot,
 	slot->hook.original = &slot->orig;
 	slot->hook.address = (unsigned long)fops->open;
 
-	if (!try_module_get(fops->owner)) {
+	/*
+	 * The filesystem's module, not fops->owner: XFS and btrfs leave that
+	 * NULL.  Its live superblock holds it, so this cannot fail here.
+	 */
+	if (!try_module_get(owner)) {
 		ret = -ENODEV;
 		goto out_failed;
 	}
-	slot->owner = fops->owner;
+	slot->owner = owner;
 	ret = pcshare_hook_check_callable(&slot->hook);
 	if (ret)
 		goto out_put_owner;
@@ -342,9 +347,18 @@ out_failed:
 int pcshare_open_hook_ensure(struct inode *inode)
 {
 	const struct file_operations *fops = inode->i_fop;
+	const char *fs = inode->i_sb->s_type->name;
 	unsigned int i;
 	int ret;
 
+	/*
+	 * Only filesystems known to open every regular file through
+	 * fops->open: one with ->atomic_open may pass another function.
+	 */
+	if (strcmp(fs, "xfs") && strcmp(fs, "btrfs")) {
+		pr_warn_once("%s is not supported: its files are never shared\n", fs);
+		return -EOPNOTSUPP;
+	}
 	if (!fops || !fops->open)
 		return -EOPNOTSUPP;
 	for (i = 0; i < PCSHARE_OPEN_SLOTS; i++) {
@@ -366,7 +380,7 @@ int pcshare_open_hook_ensure(struct inode *inode)
 			goto out_unlock;
 		}
 		if (!slot->used) {
-			ret = pcshare_open_slot_install(slot, fops, i);
+			ret = pcshare_open_slot_install(slot, inode, i);
 			if (ret)
 				goto out_unlock;
 			/* Published once hooked: smp_load_acquire() above. */

@@ -104,8 +104,10 @@ void pcshare_break_for_write(struct pcshare_member *m, bool truncating)
 	struct inode *inode = m->inode;
 
 	/*
-	 * Not in a group: an activation would need a registration first,
-	 * and that sees our write count (remap.c, step 1).
+	 * Not in a group: nothing to break.  A registration that joins it to
+	 * a group later cannot activate it while we hold write access: the
+	 * activation checks i_writecount, and once we are gone, the snapshot
+	 * (if we wrote).
 	 */
 	if (!READ_ONCE(m->group)) {
 		atomic64_inc(&m->seq);

@@ -11,9 +11,10 @@
  *     change sequences, then their write counts.  A write count above zero
  *     (other than the caller's own fd, which no other task can use during
  *     the call) means a writer we cannot see: no registration.
- *  2. Any writer that opens later finds the member record (its open hook
- *     looks up after get_write_access(), a full barrier) and bumps the
- *     sequence; truncation bumps it through notify_change.
+ *  2. Any writer that opens later finds the member record (its open hook,
+ *     installed before step 1, looks up after get_write_access(), a full
+ *     barrier) and bumps the sequence; truncation bumps it through
+ *     notify_change.
  *  3. After the remap we snapshot both files (iversion, marked as queried
  *     so that every later change increments it), then check that neither
  *     sequence moved.
@@ -117,6 +118,13 @@ static bool pcshare_remap_candidate(struct file *src, struct file *dst)
 static bool pcshare_remap_begin(struct pcshare_remap *r, struct file *src,
 				struct file *dst)
 {
+	/*
+	 * Step 2 relies on every later writer passing our open hook: it must
+	 * be in place before we look at the write counts.  Installing it
+	 * patches every CPU before it returns.
+	 */
+	if (pcshare_open_hook_ensure(file_inode(src)))
+		return false;
 	r->src = pcshare_member_get_or_create(file_inode(src));
 	if (!r->dst)
 		r->dst = pcshare_member_get_or_create(file_inode(dst));
