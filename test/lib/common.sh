@@ -176,3 +176,16 @@ dmesg_since() {
 . "$REPO/test/lib/verify.sh"
 # shellcheck source=test/lib/reflink.sh
 . "$REPO/test/lib/reflink.sh"
+
+# vm_reset: end this boot of a multi-boot case ("# boots: N" in its header)
+# as a power cut would: no sync, no unmount, the guest's caches lost (what
+# it had already written to its disks stays on the images). The host then
+# boots the VM again for boot CASE_BOOT + 1 on the same images. The case's
+# own output is on the results share and is already on the host.
+vm_reset() {
+	((${CASE_BOOT:-1} < ${CASE_BOOTS:-1})) || fail "vm_reset in the last boot of the case"
+	echo "# reset: now" >/dev/console
+	echo b >/proc/sysrq-trigger
+	sleep 60
+	fail "the VM did not reset"
+}

@@ -47,10 +47,17 @@ if [[ -e $root/.complete ]]; then
 fi
 
 tarball=/usr/src/linux-source-$src_series.tar.xz
-if [[ ! -f $tarball ]]; then
-	echo "build-kernel.sh: installing linux-source-$series" >&2
+# The source and what building it needs; also when the source is there
+# already (installed by hand), or the first kconfig step fails on flex.
+need=()
+[[ -f $tarball ]] || need+=("linux-source-$src_series")
+for pkg in bc bison flex libelf-dev libssl-dev cpio; do
+	dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || need+=("$pkg")
+done
+if ((${#need[@]})); then
+	echo "build-kernel.sh: installing ${need[*]}" >&2
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		"linux-source-$src_series" bc bison flex libelf-dev libssl-dev cpio >&2
+		"${need[@]}" >&2
 fi
 mkdir -p "$top"
 if [[ ! -e $src/.unpacked ]]; then

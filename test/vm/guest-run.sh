@@ -3,8 +3,13 @@
 # host's root (read-only 9p), as: guest-run.sh /run/results/run.env
 #
 # run.env (written by test/vm/run.sh) sets REPO, KVER, PCSHARE_KO, TEST_BIN.
-# plan.txt, next to it, has one line per test run:
+# The plan file it names (PLAN_FILE, next to it) has one line per test run:
 #   INDEX <TAB> CASE-FILE <TAB> FS <TAB> RESULT-SUBDIR <TAB> TIMEOUT-SECONDS
+#   <TAB> BOOT/BOOTS
+# BOOT/BOOTS is 1/1 but for a case that needs several boots ("# boots: N"):
+# then the scratch fs is made and mounted in boot 1 only, the case sees
+# CASE_BOOT and CASE_BOOTS, and every boot but the last ends in its forced
+# reset (vm_reset in test/lib/common.sh prints "# reset: now" first).
 #
 # For each entry: make and mount the scratch fs (unless FS is none), clear
 # dmesg, run the case in its own session with a timeout, kill what it left
@@ -54,7 +59,7 @@ harness_error() {
 	tap "# harness error: $*"
 }
 
-mapfile -t plan <"$results/plan.txt"
+mapfile -t plan <"$results/${PLAN_FILE:-plan.txt}"
 
 tap "TAP version 13"
 tap "1..${#plan[@]}"
@@ -83,7 +88,8 @@ kill_session() {
 }
 
 for entry in "${plan[@]}"; do
-	IFS=$'\t' read -r index casefile fs subdir timeout <<<"$entry"
+	IFS=$'\t' read -r index casefile fs subdir timeout boot <<<"$entry"
+	export CASE_BOOT=${boot%/*} CASE_BOOTS=${boot#*/}
 	name=$(basename "$casefile" .sh)
 	label=$name
 	[[ $fs != none ]] && label+=" [$fs]"
@@ -105,7 +111,7 @@ for entry in "${plan[@]}"; do
 	t0=${EPOCHREALTIME//[.,]/}
 
 	setup_ok=1
-	if [[ $fs != none ]]; then
+	if [[ $fs != none && $CASE_BOOT == 1 ]]; then
 		if ! { scratch_mkfs && scratch_mount; } >"$tdir/setup.log" 2>&1; then
 			setup_ok=0
 			reasons+=("cannot make or mount the $fs scratch filesystem")
@@ -117,8 +123,11 @@ for entry in "${plan[@]}"; do
 	if ((setup_ok)); then
 		# A background job of a non-interactive shell is not a group leader,
 		# so setsid(1) calls setsid() without forking: the session id is $!.
+		# A case that resets the VM keeps the output of every boot.
+		((CASE_BOOT > 1)) || : >"$tdir/output.log"
+		((CASE_BOOTS == 1)) || echo "# boot $CASE_BOOT of $CASE_BOOTS" >>"$tdir/output.log"
 		(cd "$tdir" && exec setsid timeout -k 10 "$timeout" bash "$casefile") \
-			>"$tdir/output.log" 2>&1 </dev/null &
+			>>"$tdir/output.log" 2>&1 </dev/null &
 		sid=$!
 		wait "$sid"
 		rc=$?

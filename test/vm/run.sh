@@ -21,6 +21,12 @@
 #   CASES_DIR=<repo>/test/cases (where the NNN-name.sh cases are; another
 #   directory is handy for experiments that should not be committed)
 #
+# A case whose header says "# boots: N" (N > 1) runs after the others, in N
+# VM boots of its own on the same scratch images: the guest runner makes the
+# scratch fs only in the first, and the case sees CASE_BOOT (1..N) and
+# CASE_BOOTS. Each boot but the last must end in vm_reset (test/lib/common.sh:
+# a forced reset, no sync); the last gives the verdict.
+#
 # Output: live TAP from the guest, then one closing line
 # "N passed, N failed, N skipped". Exit status 0 only if nothing failed, the
 # VM finished in time and the serial console shows no kernel error.
@@ -112,13 +118,16 @@ for f in "$CASES_DIR"/[0-9][0-9][0-9]-*.sh; do
 	timeout=$(header "$f" timeout)
 	timeout=${timeout:-$TEST_TIMEOUT}
 	[[ $timeout =~ ^[0-9]+$ ]] || die "$name: '# timeout:' must be a number of seconds"
+	boots=$(header "$f" boots)
+	boots=${boots:-1}
+	[[ $boots =~ ^[1-9]$ ]] || die "$name: '# boots:' must be 1 to 9"
 	for fs in $fs_list; do
 		case $fs in
 		none) subdir=$name ;;
 		xfs | btrfs) subdir=$name.$fs ;;
 		*) die "$name: unknown filesystem '$fs' in '# fs:' (xfs, btrfs or none)" ;;
 		esac
-		plan+=("$f"$'\t'"$fs"$'\t'"$subdir"$'\t'"$timeout")
+		plan+=("$f"$'\t'"$fs"$'\t'"$subdir"$'\t'"$timeout"$'\t'"$boots")
 	done
 done
 if [[ ${#bad_headers[@]} -gt 0 ]]; then
@@ -163,12 +172,18 @@ for p in "${plan[@]}"; do
 	i=$((i + 1))
 	printf '%d\t%s\n' "$i" "$p"
 done >"$results/plan.txt"
+# What the first boot runs: every case that needs one boot only. Field 6 of
+# a guest plan line is BOOT/BOOTS.
+awk -F '\t' -v OFS='\t' '$6 == 1 { $6 = "1/1"; print }' "$results/plan.txt" >"$results/plan-main.txt"
 
 shq() {
 	printf "'%s'" "${1//\'/\'\\\'\'}"
 }
-{
+# write_run_env PLAN: run.env for a boot that runs the guest plan file PLAN
+# (a name in the results directory).
+write_run_env() {
 	echo "# written by test/vm/run.sh; read by test/vm/init and guest-run.sh"
+	echo "PLAN_FILE=$(shq "$1")"
 	echo "REPO=$(shq "$repo")"
 	echo "KVER=$(shq "$kver")"
 	echo "PCSHARE_KO=$(shq "$ko")"
@@ -185,7 +200,7 @@ shq() {
 		[[ $v =~ ^CASE_[A-Z0-9_]+$ ]] || die "bad variable name $v"
 		echo "export $v=$(shq "${!v}")"
 	done
-} >"$results/run.env"
+}
 
 # ---- scratch images ------------------------------------------------------------
 
@@ -309,26 +324,12 @@ if [[ $share == 9p ]]; then
 elif [[ $share == virtiofs ]]; then
 	# One virtiofsd per share; vhost-user needs the guest's memory shared.
 	mkdir "$images/rootro"
-	"$here/virtiofsd-ro.sh" "$images/hostroot.sock" / "$images/rootro" cache=always \
-		>>"$results/virtiofsd.log" 2>&1 &
-	virtiofsd_pids+=($!)
-	/usr/lib/qemu/virtiofsd --socket-path="$images/results.sock" \
-		-o "source=$results,cache=none,sandbox=chroot" -o log_level=warn \
-		>>"$results/virtiofsd.log" 2>&1 &
-	virtiofsd_pids+=($!)
 	# shellcheck disable=SC2054 # QEMU option values contain commas
 	for tag in hostroot results; do
 		qemu+=(-chardev "socket,id=vfs-$tag,path=$images/$tag.sock"
 			-device "vhost-user-fs-pci,chardev=vfs-$tag,tag=$tag")
 	done
 	qemu+=(-object "memory-backend-memfd,id=mem,size=$VM_MEM,share=on" -machine memory-backend=mem)
-	for tag in hostroot results; do
-		retry=0
-		until [[ -S $images/$tag.sock ]]; do
-			((retry++ < 100)) || die "virtiofsd did not start (see $results/virtiofsd.log)"
-			sleep 0.1
-		done
-	done
 else
 	die "$kver has neither 9p nor virtiofs; cannot share the host root"
 fi
@@ -336,68 +337,177 @@ fi
 append+=" vm_share=$share"
 qemu+=(-append "$append")
 
+# start_shares: (re)start the virtiofs daemons; each serves one boot.
+start_shares() {
+	local p tag retry
+	[[ $share == virtiofs ]] || return 0
+	for p in "${virtiofsd_pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	virtiofsd_pids=()
+	rm -f "$images/hostroot.sock" "$images/results.sock"
+	"$here/virtiofsd-ro.sh" "$images/hostroot.sock" / "$images/rootro" cache=always \
+		>>"$results/virtiofsd.log" 2>&1 &
+	virtiofsd_pids+=($!)
+	/usr/lib/qemu/virtiofsd --socket-path="$images/results.sock" \
+		-o "source=$results,cache=none,sandbox=chroot" -o log_level=warn \
+		>>"$results/virtiofsd.log" 2>&1 &
+	virtiofsd_pids+=($!)
+	for tag in hostroot results; do
+		retry=0
+		until [[ -S $images/$tag.sock ]]; do
+			((retry++ < 100)) || die "virtiofsd did not start (see $results/virtiofsd.log)"
+			sleep 0.1
+		done
+	done
+}
+
 if ((shell)); then
+	write_run_env plan-main.txt >"$results/run.env"
+	start_shares
 	echo "run.sh: interactive VM ($accel); the host root is at / read-only, results in /run/results" >&2
 	"${qemu[@]}" -nographic -serial mon:stdio
 	exit 0
 fi
 
+# boot_vm PLAN SERIAL [TIMEOUT]: boot the VM once, running the guest plan
+# file PLAN, with the console in SERIAL; live progress on stdout. Sets
+# qemu_rc (124 or 137: killed after TIMEOUT seconds, default VM_TIMEOUT).
+boot_vm() {
+	local tail_pid
+	write_run_env "$1" >"$results/run.env"
+	start_shares
+	: >"$2"
+	timeout -k 10 "${3:-$VM_TIMEOUT}" "${qemu[@]}" -display none -serial "file:$2" \
+		</dev/null >>"$results/qemu.log" 2>&1 &
+	qemu_pid=$!
+	# Live progress: the guest's TAP lines as they arrive.
+	tail -n +1 -F --pid="$qemu_pid" "$2" 2>/dev/null | sed -u 's/\r$//' |
+		grep --line-buffered -E '^(TAP version|1\.\.|ok |not ok |# |vm-init: (FATAL|ready))' &
+	tail_pid=$!
+	qemu_rc=0
+	wait "$qemu_pid" || qemu_rc=$?
+	qemu_pid=
+	wait "$tail_pid" 2>/dev/null || true
+}
+
+multi=()	# indices of the cases that need several boots
+while IFS=$'\t' read -r idx _ _ _ _ nboots; do
+	((nboots > 1)) && multi+=("$idx")
+done <"$results/plan.txt"
+
 echo "# results: $results"
 echo "# booting $kver in QEMU ($accel, $VM_SMP CPUs, $VM_MEM, $share), ${#plan[@]} test runs"
 t0=$SECONDS
-: >"$serial"
-timeout -k 10 "$VM_TIMEOUT" "${qemu[@]}" -display none -serial "file:$serial" \
-	</dev/null >"$results/qemu.log" 2>&1 &
-qemu_pid=$!
-
-# Live progress: the guest's TAP lines as they arrive.
-tail -n +1 -F --pid="$qemu_pid" "$serial" 2>/dev/null | sed -u 's/\r$//' |
-	grep --line-buffered -E '^(TAP version|1\.\.|ok |not ok |# |vm-init: (FATAL|ready))' &
-tail_pid=$!
-
-qemu_rc=0
-wait "$qemu_pid" || qemu_rc=$?
-qemu_pid=
-wait "$tail_pid" 2>/dev/null || true
+serial=$results/serial.log
+main_rc=0
+if [[ -s $results/plan-main.txt ]]; then
+	boot_vm plan-main.txt "$serial"
+	main_rc=$qemu_rc
+fi
+# Each boot of a multi-boot case gets its own plan and console log.
+for idx in "${multi[@]}"; do
+	line=$(awk -F '\t' -v i="$idx" '$1 == i' "$results/plan.txt")
+	nboots=${line##*$'\t'}
+	timeout=$(cut -f 5 <<<"$line")
+	for ((b = 1; b <= nboots; b++)); do
+		awk -F '\t' -v OFS='\t' -v b="$b/$nboots" '{ $6 = b; print }' <<<"$line" \
+			>"$results/plan-$idx-$b.txt"
+		boot_vm "plan-$idx-$b.txt" "$results/serial-$idx-$b.log" $((timeout + 300))
+		echo "$qemu_rc" >"$results/serial-$idx-$b.rc"
+		# No point booting again after a boot that did not reset.
+		((b == nboots)) || tr -d '\r' <"$results/serial-$idx-$b.log" | grep -qx '# reset: now' || break
+	done
+done
 elapsed=$((SECONDS - t0))
 
 # ---- judge -----------------------------------------------------------------------
 
-# From the serial log: each run's result, and kernel error lines (kernel
-# lines only: they carry a printk timestamp, and the guest's own "#" lines
-# are excluded) attributed to the test running at that moment.
-declare -A result=() kerr=()
+# From each boot's console log: each run's result, and kernel error lines
+# (kernel lines only: they carry a printk timestamp, and the guest's own "#"
+# lines are excluded) attributed to the test running at that moment.
+declare -A result=() kerr=() reset_seen=() early=() multi_why=()
 outside_errors=()
-current=
 started=()
-done_marker=0
-ready=0
 ts_re='\[ *[0-9]+\.[0-9]+\]'
-while IFS= read -r line; do
-	line=${line%$'\r'}
-	if [[ $line =~ ^#\ run\ ([0-9]+)\  ]]; then
-		current=${BASH_REMATCH[1]}
-		started+=("$current")
-	elif [[ $line =~ ^(not\ ok|ok)\ ([0-9]+)\ -\  ]]; then
-		result[${BASH_REMATCH[2]}]=$line
-		current=
-	elif [[ $line == "# guest-run: done" ]]; then
-		done_marker=1
-	elif [[ $line == "vm-init: ready"* ]]; then
-		ready=1
-	elif [[ $line == "# harness error: "* ]]; then
-		outside_errors+=("${line#\# }")
-	elif [[ $line != "#"* && $line =~ $ts_re ]] && grep -q -E -f "$here/kernel-errors.re" <<<"$line"; then
-		if [[ -n $current ]]; then
-			kerr[$current]+="$line"$'\n'
+# parse_serial FILE FINAL: read one boot's console. With FINAL=1 its result
+# lines are verdicts (the main boot, the last boot of a multi-boot case);
+# otherwise they are kept in early[]. Sets boot_done and boot_ready.
+parse_serial() {
+	local line current=
+	boot_done=0 boot_ready=0
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		if [[ $line =~ ^#\ run\ ([0-9]+)\  ]]; then
+			current=${BASH_REMATCH[1]}
+			started+=("$current")
+		elif [[ $line == "# reset: now" ]]; then
+			[[ -n $current ]] && reset_seen[$current]=1
+		elif [[ $line =~ ^(not\ ok|ok)\ ([0-9]+)\ -\  ]]; then
+			if (($2)); then
+				result[${BASH_REMATCH[2]}]=$line
+			else
+				early[${BASH_REMATCH[2]}]=$line
+			fi
+			current=
+		elif [[ $line == "# guest-run: done" ]]; then
+			boot_done=1
+		elif [[ $line == "vm-init: ready"* ]]; then
+			boot_ready=1
+		elif [[ $line == "# harness error: "* ]]; then
+			outside_errors+=("${line#\# }")
+		elif [[ $line != "#"* && $line =~ $ts_re ]] && grep -q -E -f "$here/kernel-errors.re" <<<"$line"; then
+			if [[ -n $current ]]; then
+				kerr[$current]+="$line"$'\n'
+			else
+				outside_errors+=("kernel: ${line#*] }")
+			fi
+		fi
+	done < <(tr -d '\r' <"$1" | grep -E -f "$here/kernel-errors.re" -e '^(# run |# reset: now$|ok |not ok |# guest-run: done|# harness error: |vm-init: ready)')
+}
+
+run_problems=()
+timed_out=0
+main_ready=1
+if [[ -s $results/plan-main.txt ]]; then
+	parse_serial "$serial" 1
+	main_ready=$boot_ready
+	if [[ $main_rc -eq 124 || $main_rc -eq 137 ]]; then
+		timed_out=1
+		run_problems+=("the VM did not finish within VM_TIMEOUT=${VM_TIMEOUT}s and was killed")
+	elif ((!boot_done)); then
+		if ((!boot_ready)); then
+			run_problems+=("the VM never got ready (see vm-init lines in serial.log)")
 		else
-			outside_errors+=("kernel: ${line#*] }")
+			run_problems+=("the guest runner did not finish (kernel panic or crash?)")
 		fi
 	fi
-done < <(tr -d '\r' <"$serial" | grep -E -f "$here/kernel-errors.re" -e '^(# run |ok |not ok |# guest-run: done|# harness error: |vm-init: ready)')
-
-timed_out=0
-[[ $qemu_rc -eq 124 || $qemu_rc -eq 137 ]] && timed_out=1
+fi
+for idx in "${multi[@]}"; do
+	nboots=$(awk -F '\t' -v i="$idx" '$1 == i { print $6 }' "$results/plan.txt")
+	for ((b = 1; b <= nboots; b++)); do
+		unset "reset_seen[$idx]" "early[$idx]"
+		if [[ ! -f $results/serial-$idx-$b.rc ]]; then
+			multi_why[$idx]="boot $b of $nboots did not run"
+			break
+		fi
+		parse_serial "$results/serial-$idx-$b.log" $((b == nboots))
+		rc=$(<"$results/serial-$idx-$b.rc")
+		if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+			multi_why[$idx]="boot $b of $nboots timed out"
+		elif ((!boot_ready)); then
+			multi_why[$idx]="boot $b of $nboots never got ready (serial-$idx-$b.log)"
+		elif ((b < nboots)) && [[ -n ${early[$idx]:-} ]]; then
+			multi_why[$idx]="boot $b of $nboots ended without a reset: ${early[$idx]}"
+		elif ((b < nboots)) && [[ -z ${reset_seen[$idx]:-} ]]; then
+			multi_why[$idx]="boot $b of $nboots did not reach vm_reset (serial-$idx-$b.log)"
+		elif ((b == nboots && !boot_done)) && [[ -z ${result[$idx]:-} ]]; then
+			multi_why[$idx]="boot $b of $nboots: the guest runner did not finish (kernel panic or crash?)"
+		fi
+		[[ -n ${multi_why[$idx]:-} ]] && break
+	done
+done
 
 passed=0 failed=0 skipped=0
 failed_names=()
@@ -407,8 +517,10 @@ while IFS=$'\t' read -r idx f fs subdir _; do
 	label=$name
 	[[ $fs != none ]] && label+=" [$fs]"
 	line=${result[$idx]:-}
-	why=
-	if [[ -z $line ]]; then
+	why=${multi_why[$idx]:-}
+	if [[ -n $why ]]; then
+		:
+	elif [[ -z $line ]]; then
 		if [[ " ${started[*]} " == *" $idx "* ]]; then
 			if ((timed_out)); then
 				why="VM timed out (VM_TIMEOUT=${VM_TIMEOUT}s) during this test"
@@ -439,16 +551,6 @@ while IFS=$'\t' read -r idx f fs subdir _; do
 	fi
 done <"$results/plan.txt"
 
-run_problems=()
-if ((timed_out)); then
-	run_problems+=("the VM did not finish within VM_TIMEOUT=${VM_TIMEOUT}s and was killed")
-elif ((!done_marker)); then
-	if ((!ready)); then
-		run_problems+=("the VM never got ready (see vm-init lines in serial.log)")
-	else
-		run_problems+=("the guest runner did not finish (kernel panic or crash?)")
-	fi
-fi
 run_problems+=("${outside_errors[@]}")
 
 if [[ ${#overrides[@]} -gt 0 ]]; then
@@ -460,7 +562,7 @@ if [[ ${#run_problems[@]} -gt 0 ]]; then
 	printf '#   %s\n' "${run_problems[@]}" | head -n 40
 	failed=$((failed + 1))
 	failed_names+=("(run: ${#run_problems[@]} problem(s), listed above)")
-	if ! ((ready)); then
+	if ! ((main_ready)); then
 		echo "# last lines of serial.log:"
 		tail -n 30 "$serial" | tr -d '\r' | sed 's/^/#   /'
 		echo "# qemu.log:"
@@ -469,7 +571,7 @@ if [[ ${#run_problems[@]} -gt 0 ]]; then
 fi
 
 {
-	echo "VM: $accel, $VM_SMP CPUs, $VM_MEM, $share, kernel $kver, ${elapsed}s, qemu exit $qemu_rc"
+	echo "VM: $accel, $VM_SMP CPUs, $VM_MEM, $share, kernel $kver, ${elapsed}s, qemu exit $main_rc"
 	for p in "${failed_names[@]}"; do echo "FAILED: $p"; done
 	echo "$passed passed, $failed failed, $skipped skipped"
 } >"$results/summary.txt"
