@@ -184,7 +184,11 @@ dmesg_since() {
 # own output is on the results share and is already on the host.
 vm_reset() {
 	((${CASE_BOOT:-1} < ${CASE_BOOTS:-1})) || fail "vm_reset in the last boot of the case"
+	# The host looks for this file (on the results share, written through
+	# at once); the console line can be lost with the reset.
+	echo "$CASE_BOOT" >"$RESULTS_DIR/.reset-$CASE_BOOT"
 	echo "# reset: now" >/dev/console
+	sleep 1
 	echo b >/proc/sysrq-trigger
 	sleep 60
 	fail "the VM did not reset"

@@ -417,7 +417,7 @@ for idx in "${multi[@]}"; do
 		boot_vm "plan-$idx-$b.txt" "$results/serial-$idx-$b.log" $((timeout + 300))
 		echo "$qemu_rc" >"$results/serial-$idx-$b.rc"
 		# No point booting again after a boot that did not reset.
-		((b == nboots)) || tr -d '\r' <"$results/serial-$idx-$b.log" | grep -qx '# reset: now' || break
+		((b == nboots)) || [[ -f $results/$(cut -f 4 <<<"$line")/.reset-$b ]] || break
 	done
 done
 elapsed=$((SECONDS - t0))
@@ -427,7 +427,7 @@ elapsed=$((SECONDS - t0))
 # From each boot's console log: each run's result, and kernel error lines
 # (kernel lines only: they carry a printk timestamp, and the guest's own "#"
 # lines are excluded) attributed to the test running at that moment.
-declare -A result=() kerr=() reset_seen=() early=() multi_why=()
+declare -A result=() kerr=() early=() multi_why=()
 outside_errors=()
 started=()
 ts_re='\[ *[0-9]+\.[0-9]+\]'
@@ -442,8 +442,6 @@ parse_serial() {
 		if [[ $line =~ ^#\ run\ ([0-9]+)\  ]]; then
 			current=${BASH_REMATCH[1]}
 			started+=("$current")
-		elif [[ $line == "# reset: now" ]]; then
-			[[ -n $current ]] && reset_seen[$current]=1
 		elif [[ $line =~ ^(not\ ok|ok)\ ([0-9]+)\ -\  ]]; then
 			if (($2)); then
 				result[${BASH_REMATCH[2]}]=$line
@@ -464,7 +462,7 @@ parse_serial() {
 				outside_errors+=("kernel: ${line#*] }")
 			fi
 		fi
-	done < <(tr -d '\r' <"$1" | grep -E -f "$here/kernel-errors.re" -e '^(# run |# reset: now$|ok |not ok |# guest-run: done|# harness error: |vm-init: ready)')
+	done < <(tr -d '\r' <"$1" | grep -E -f "$here/kernel-errors.re" -e '^(# run |ok |not ok |# guest-run: done|# harness error: |vm-init: ready)')
 }
 
 run_problems=()
@@ -487,7 +485,7 @@ fi
 for idx in "${multi[@]}"; do
 	nboots=$(awk -F '\t' -v i="$idx" '$1 == i { print $6 }' "$results/plan.txt")
 	for ((b = 1; b <= nboots; b++)); do
-		unset "reset_seen[$idx]" "early[$idx]"
+		unset "early[$idx]"
 		if [[ ! -f $results/serial-$idx-$b.rc ]]; then
 			multi_why[$idx]="boot $b of $nboots did not run"
 			break
@@ -500,7 +498,7 @@ for idx in "${multi[@]}"; do
 			multi_why[$idx]="boot $b of $nboots never got ready (serial-$idx-$b.log)"
 		elif ((b < nboots)) && [[ -n ${early[$idx]:-} ]]; then
 			multi_why[$idx]="boot $b of $nboots ended without a reset: ${early[$idx]}"
-		elif ((b < nboots)) && [[ -z ${reset_seen[$idx]:-} ]]; then
+		elif ((b < nboots)) && [[ ! -f $results/$(awk -F '\t' -v i="$idx" '$1 == i { print $4 }' "$results/plan.txt")/.reset-$b ]]; then
 			multi_why[$idx]="boot $b of $nboots did not reach vm_reset (serial-$idx-$b.log)"
 		elif ((b == nboots && !boot_done)) && [[ -z ${result[$idx]:-} ]]; then
 			multi_why[$idx]="boot $b of $nboots: the guest runner did not finish (kernel panic or crash?)"
