@@ -324,13 +324,9 @@ int pcshare_register_pair(struct file *src_file, struct pcshare_member *src,
 	struct pcshare_group *g = NULL;
 	struct dentry *anchor = NULL;
 	unsigned int nofs;
-	int ret;
+	int ret = -ESTALE;
 
-	/* Sharing starts and stops at open: no open hook, no sharing. */
-	ret = pcshare_open_hook_ensure(src_inode);
-	if (ret)
-		return ret;
-	ret = -ESTALE;
+	/* remap.c installed the open hook before step 1 of the protocol. */
 again:
 	mutex_lock(&pcshare_registry_mutex);
 	nofs = memalloc_nofs_save();
