@@ -18,6 +18,8 @@
 #   VM_CPU (QEMU -cpu; default host with KVM, max with TCG)
 #   VM_SHARE=auto|virtiofs|9p (how the guest sees the host's files)
 #   VM_TRACE=1 (trace guest-run.sh into guest-trace.log)
+#   TEST_FS="xfs" (run the cases only on these of their filesystems; a case
+#   with "# fs: none" still runs; for a long single-filesystem stress run)
 #   CASES_DIR=<repo>/test/cases (where the NNN-name.sh cases are; another
 #   directory is handy for experiments that should not be committed)
 #
@@ -90,6 +92,7 @@ matches() {
 
 read -r -a test_globs <<<"$tests"
 read -r -a group_list <<<"$groups"
+read -r -a fs_filter <<<"${TEST_FS:-}"
 plan=()
 bad_headers=()
 for f in "$CASES_DIR"/[0-9][0-9][0-9]-*.sh; do
@@ -122,6 +125,9 @@ for f in "$CASES_DIR"/[0-9][0-9][0-9]-*.sh; do
 	boots=${boots:-1}
 	[[ $boots =~ ^[1-9]$ ]] || die "$name: '# boots:' must be 1 to 9"
 	for fs in $fs_list; do
+		if [[ ${#fs_filter[@]} -gt 0 && $fs != none ]] && ! matches "$fs" "${fs_filter[@]}"; then
+			continue
+		fi
 		case $fs in
 		none) subdir=$name ;;
 		xfs | btrfs) subdir=$name.$fs ;;
