@@ -97,7 +97,7 @@ clean: test-clean tools-clean
 # make check       [TESTS="GLOB..."] [GROUPS="GROUP..."] [KVER=...|KERNEL=6.12] [PCSHARE_KO=file]
 # make kernel-6.12              build the 6.12 test kernel (see below)
 # make check-list  [TESTS=...] [GROUPS=...]  list the test runs make check would do
-# make stress      [STRESS_SECONDS=300] [FUZZ_CASES=5000] [STRESS_TESTS=...] [KVER=...]  long robustness runs
+# make stress      [STRESS_SECONDS=300] [STRESS_READS=N] [FUZZ_CASES=5000] [STRESS_TESTS=...] [KVER=...]  long robustness runs
 # make vm-shell    [KVER=...]   boot the test VM with an interactive shell
 # make vm-prep     [KVER=...]   packages, stock kernel and initramfs only
 # make test-progs               build the C helpers in test/progs/ into test/bin/
@@ -126,11 +126,14 @@ check:
 # test (160) for STRESS_SECONDS per side, the ioctl fuzzer (180) with
 # FUZZ_CASES cases for each of 4 seeds, and 50 load/unload rounds (001).
 # STRESS_TESTS picks some of them; TEST_FS=xfs (environment) one filesystem.
+# STRESS_READS=N ends each side of 165 after N reads checked (STRESS_SECONDS
+# is then the upper bound).
 STRESS_SECONDS ?= 300
+STRESS_READS ?=
 STRESS_TESTS ?= 001 155 160 165 180
 FUZZ_CASES ?= 5000
 stress:
-	@CASE_STRESS_SECONDS=$(STRESS_SECONDS) CASE_FUZZ_CASES=$(FUZZ_CASES) \
+	@CASE_STRESS_SECONDS=$(STRESS_SECONDS) CASE_STRESS_READS=$(STRESS_READS) CASE_FUZZ_CASES=$(FUZZ_CASES) \
 	CASE_FUZZ_SEEDS="11 12 13 14" CASE_LOAD_ROUNDS=50 CASE_FAULT_ROUNDS=20 \
 	TEST_TIMEOUT=$$((4 * $(STRESS_SECONDS) + 900)) VM_TIMEOUT=$$((20 * $(STRESS_SECONDS) + 7200)) \
 	test/vm/check.sh $(if $(KERNEL),--kernel "$(KERNEL)",--kver "$(KVER)") --tests "$(STRESS_TESTS)" --groups "" \

@@ -19,6 +19,10 @@ seed=${CASE_STRESS_SEED:-$((RANDOM << 15 | RANDOM))}
 # 3 readers, 2 writers, 1 cloner, 256 KiB files; drop caches every 3 s;
 # no cap on operations.
 args=(-X -r "${CASE_STRESS_READERS:-3}" -w 2 -c 1 -k 256 -d 3000 -o 1000000000000)
+# make stress STRESS_READS=N: each side also ends after N reads checked.
+if [[ -n ${CASE_STRESS_READS:-} ]]; then
+	args+=(-R "$CASE_STRESS_READS")
+fi
 
 log "seed $seed, $nfiles files, ${secs}s per run"
 

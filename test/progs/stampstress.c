@@ -5,14 +5,17 @@
  *
  * usage: stampstress [-r READERS] [-w WRITERS] [-c CLONERS] [-k FILE_KIB]
  *                    [-o MAX_OPS] [-p PAUSE_MS] [-d DROP_MS] [-m METHODS]
- *                    [-s STATE_FILE] [-F] [-X] DIR NFILES SECONDS SEED
+ *                    [-s STATE_FILE] [-R MAX_READS] [-F] [-X]
+ *                    DIR NFILES SECONDS SEED
  *
  * Every 512-byte record of every file version carries a stamp: the id of
  * the file whose write made it, the version (one per write), the record's
  * index in the file, the run's seed, filler derived from all of these, and
  * an XXH64 checksum.  File 0 is written at version 0; files 1..N-1 are
  * FICLONEd from it (so with pcshare loaded they form one group).  Then, for
- * SECONDS (mutators also stop after MAX_OPS operations in all):
+ * SECONDS (mutators also stop after MAX_OPS operations in all; with -R the
+ * run also ends once the readers have checked MAX_READS reads, so that a
+ * long run proves a given number of reads whatever the machine's speed):
  *
  *  - READERS (3) pick a file, a range (the whole file or some pages) and a
  *    read path: read, pread, readv, preadv2, splice, sendfile,
@@ -204,7 +207,7 @@ static struct counters *cnt;
 static const char *dir;
 static int nfiles, npages, me;
 static size_t fsize;
-static uint64_t seed, max_ops, rng;
+static uint64_t seed, max_ops, max_reads, rng;
 static int pause_ms, drop_ms;
 static bool inject, extended;
 static unsigned int extra_ops = ~0u;	/* -x: which -X operations */
@@ -1837,12 +1840,24 @@ static void sum_counters(struct counters *t, int nproc)
 	}
 }
 
+/* Reads checked so far by all readers; read while they run. */
+static uint64_t reads_so_far(int nproc)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < nproc; i++)
+		n += __atomic_load_n(&sh->c[i].reads, __ATOMIC_RELAXED);
+	return n;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: stampstress [-r READERS] [-w WRITERS] [-c CLONERS] [-k FILE_KIB]\n"
 		"                   [-o MAX_OPS] [-p PAUSE_MS] [-d DROP_MS] [-m METHODS]\n"
-		"                   [-s STATE_FILE] [-F] [-X] DIR NFILES SECONDS SEED\n");
+		"                   [-s STATE_FILE] [-R MAX_READS] [-F] [-X]\n"
+		"                   DIR NFILES SECONDS SEED\n");
 	exit(2);
 }
 
@@ -1903,7 +1918,7 @@ int main(int argc, char **argv)
 	pid_t pids[MAX_PROCS];
 	const char *role[MAX_PROCS];
 	struct counters t;
-	struct timespec t0, t1;
+	struct timespec t0, t1, t_stop;
 	size_t shsize;
 	pthread_mutexattr_t ma;
 
@@ -1912,7 +1927,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < NMETH; i++)
 		methods[i] = i;
 	nmethods = NMETH;
-	while ((opt = getopt(argc, argv, "r:w:c:k:o:p:d:FXx:m:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:w:c:k:o:p:d:FXx:m:s:R:")) != -1) {
 		switch (opt) {
 		case 'r':
 			readers = num(optarg, 0, MAX_PROCS);
@@ -1951,6 +1966,9 @@ int main(int argc, char **argv)
 		case 's':
 			state_file = optarg;
 			break;
+		case 'R':
+			max_reads = num(optarg, 1, 1L << 40);
+			break;
 		default:
 			usage();
 		}
@@ -1973,6 +1991,9 @@ int main(int argc, char **argv)
 	say("stampstress: dir %s, %d files of %d KiB, %d s, %d readers, %d writers, %d cloners, drop every %d ms%s, seed=%" PRIu64 "\n",
 	    dir, nfiles, kib, secs, readers, writers, cloners, drop_ms,
 	    inject ? ", injecting foreign pages" : "", seed);
+	if (max_reads)
+		say("stampstress: ends after %" PRIu64 " reads checked\n",
+		    max_reads);
 
 	shsize = sizeof(struct shared) + sizeof(struct page_hist) * nfiles * npages;
 	sh = mmap(NULL, shsize, PROT_READ | PROT_WRITE,
@@ -2029,6 +2050,7 @@ int main(int argc, char **argv)
 	}
 
 	/* Wait for the end, then give the processes a minute to finish. */
+	t_stop = t_end;
 	for (;;) {
 		int st;
 		pid_t pid = waitpid(-1, &st, WNOHANG);
@@ -2049,9 +2071,14 @@ int main(int argc, char **argv)
 		if (pid < 0 && errno == ECHILD)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if (time_up())
+		if (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED) &&
+		    (time_up() ||
+		     (max_reads && reads_so_far(nproc) >= max_reads))) {
 			__atomic_store_n(&sh->stop, 1, __ATOMIC_RELAXED);
-		if (t1.tv_sec >= t_end.tv_sec + 60) {
+			if (t1.tv_sec < t_stop.tv_sec)
+				t_stop = t1;
+		}
+		if (t1.tv_sec >= t_stop.tv_sec + 60) {
 			for (i = 0; i < nproc; i++) {
 				if (!pids[i])
 					continue;
