@@ -4,8 +4,8 @@
  * stacked file operations.
  *
  * Every read-only open of a member gets a copy of its filesystem's
- * file_operations with read_iter, splice_read, mmap, fadvise and release
- * wrapped.  A file opened while its member is active reads through the
+ * file_operations with read_iter, splice_read, mmap, fadvise, the ioctls
+ * and release wrapped.  A file opened while its member is active reads through the
  * anchor (f_mapping is the anchor's i_data).  A break moves every such file
  * back to the member's own i_data before anything can write (see
  * pcshare_files_detach()), so fds opened before a break see the content
@@ -141,6 +141,36 @@ static int pcshare_fadvise(struct file *file, loff_t offset, loff_t len,
 	return generic_fadvise(file, offset, len, advice);
 }
 
+/* The few ioctls that rewrite a file through a read-only fd break it first. */
+static void pcshare_file_ioctl_check(struct file *file, unsigned int cmd)
+{
+	struct pcshare_file *pf;
+
+	if (!pcshare_ioctl_rewrites(cmd))
+		return;
+	rcu_read_lock();
+	pf = pcshare_file_find(file);
+	rcu_read_unlock();
+	/* Released only with the file: pf and its member reference live on. */
+	if (!WARN_ON_ONCE(!pf))
+		pcshare_break_for_ioctl(pf->m);
+	pcshare_file_resolve(file);
+}
+
+static long pcshare_unlocked_ioctl(struct file *file, unsigned int cmd,
+				   unsigned long arg)
+{
+	pcshare_file_ioctl_check(file, cmd);
+	return pcshare_orig_fops(file)->unlocked_ioctl(file, cmd, arg);
+}
+
+static long pcshare_compat_ioctl(struct file *file, unsigned int cmd,
+				 unsigned long arg)
+{
+	pcshare_file_ioctl_check(file, cmd);
+	return pcshare_orig_fops(file)->compat_ioctl(file, cmd, arg);
+}
+
 /*
  * While the member is active, map the anchor itself: vma_set_file() moves
  * the VMA onto an anchor file, so the VMA, the anchor's i_mmap and its
@@ -244,6 +274,10 @@ static struct pcshare_fops *pcshare_fops_get(const struct file_operations *orig)
 	if (orig->mmap)
 		pfo->fops.mmap = pcshare_mmap;
 	pfo->fops.fadvise = pcshare_fadvise;
+	if (orig->unlocked_ioctl)
+		pfo->fops.unlocked_ioctl = pcshare_unlocked_ioctl;
+	if (orig->compat_ioctl)
+		pfo->fops.compat_ioctl = pcshare_compat_ioctl;
 	pfo->fops.release = pcshare_release;
 	list_add(&pfo->node, &pcshare_fops_list);
 out_unlock:
@@ -394,6 +428,9 @@ static void pcshare_file_opened(struct file *file, struct pcshare_member *m,
  * Files outside any group pay one RCU hash lookup.  For members:
  *  - an open for write, or with O_TRUNC (even O_RDONLY), breaks an active
  *    member before the file can be used (pcshare_break_for_write());
+ *  - an open for ioctls only (O_ACCMODE 3) breaks it for good: it is not
+ *    wrapped, so its ioctls could rewrite the member unseen
+ *    (pcshare_break_for_ioctl());
  *  - a read-only open is wrapped and may activate the member.
  *
  * f_mapping was sampled from i_mapping before we were called, and the
@@ -417,6 +454,8 @@ int pcshare_fs_open(pcshare_open_fn orig, struct inode *inode, struct file *f)
 	m = pcshare_member_lookup(inode);
 	if (m && writeish) {
 		pcshare_break_for_write(m, f->f_flags & O_TRUNC);
+	} else if (m && !(f->f_mode & FMODE_READ)) {
+		pcshare_break_for_ioctl(m);
 	} else if (m) {
 		pf = pcshare_file_prepare();
 		/* An unwrapped reader must never see the anchor. */

@@ -106,6 +106,7 @@ enum pcshare_break_reason {
 	PCSHARE_BREAK_REMAP_DEST,
 	PCSHARE_BREAK_CHANGED,
 	PCSHARE_BREAK_DETACH,
+	PCSHARE_BREAK_IOCTL,
 	PCSHARE_BREAK_REASONS
 };
 
@@ -155,7 +156,7 @@ struct pcshare_member {
 	struct rcu_head rcu;
 	struct inode *inode;		/* key; not pinned */
 	struct kref ref;
-	spinlock_t lock;		/* state, group, snap, own_vmas */
+	spinlock_t lock;		/* state, group, snap, the sticky flags */
 	enum pcshare_state state;
 	struct pcshare_group *group;	/* holds a reference when set */
 	struct list_head group_node;
@@ -166,6 +167,7 @@ struct pcshare_member {
 	atomic_t nr_wrapped;
 	struct list_head files;		/* wrapped files, under lock */
 	bool own_vmas;			/* sticky: mapped through i_data */
+	bool ioctl_rewrite;		/* sticky: see pcshare_break_for_ioctl */
 	bool dead;			/* removed from the table */
 	struct pcshare_cover *cover;	/* under pcshare_registry_mutex */
 };
@@ -212,6 +214,8 @@ void pcshare_break(struct pcshare_member *m, enum pcshare_break_reason why);
 void pcshare_break_locked(struct pcshare_member *m,
 			  enum pcshare_break_reason why);
 void pcshare_break_for_write(struct pcshare_member *m, bool truncating);
+void pcshare_break_for_ioctl(struct pcshare_member *m);
+bool pcshare_ioctl_rewrites(unsigned int cmd);
 bool pcshare_try_activate(struct pcshare_member *m, struct file *file);
 void pcshare_deactivate_unused(struct pcshare_member *m);
 

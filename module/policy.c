@@ -27,6 +27,8 @@
 
 #include <linux/pagemap.h>
 #include <linux/mm.h>
+#include <linux/fsverity.h>
+#include <linux/btrfs.h>
 #include "pcshare.h"
 
 /* Restore i_data; the caller holds m->lock and the right to do so. */
@@ -122,6 +124,52 @@ void pcshare_break_for_write(struct pcshare_member *m, bool truncating)
 }
 
 /**
+ * pcshare_ioctl_rewrites() - may this ioctl change a file's pages or how
+ * they are read, through an fd without write access?
+ * @cmd: the ioctl command
+ *
+ * Found by reading every ->unlocked_ioctl of XFS and btrfs in 6.1 and 6.12
+ * for paths that skip the FMODE_WRITE check: btrfs defragments a file
+ * opened read-only (it dirties the pages of i_mapping: on an active member,
+ * the anchor's, and reserves delalloc space on the member), and fs-verity
+ * is enabled through a read-only fd by design (it must then check the
+ * member's own pages, not the anchor's).  Other ioctls that change data
+ * refuse an fd not open for write.
+ *
+ * Return: true for those ioctls.
+ */
+bool pcshare_ioctl_rewrites(unsigned int cmd)
+{
+	switch (cmd) {
+	case BTRFS_IOC_DEFRAG:
+	case BTRFS_IOC_DEFRAG_RANGE:
+	case FS_IOC_ENABLE_VERITY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/**
+ * pcshare_break_for_ioctl() - a member may be rewritten without write access
+ * @m: the member
+ *
+ * Called before an ioctl that pcshare_ioctl_rewrites(), and at an open
+ * with neither read nor write access (O_ACCMODE 3: ioctls only), whose
+ * ioctls we do not see.  The member is broken and never activated again
+ * while its record lives: the flag is set before the break, so an
+ * activation racing with us either sees it or is undone by the break, and
+ * none can follow before the ioctl runs.
+ */
+void pcshare_break_for_ioctl(struct pcshare_member *m)
+{
+	spin_lock(&m->lock);
+	m->ioctl_rewrite = true;
+	spin_unlock(&m->lock);
+	pcshare_break(m, PCSHARE_BREAK_IOCTL);
+}
+
+/**
  * pcshare_deactivate_unused() - restore an inode nobody uses any more
  * @m: the member of an inode under eviction
  *
@@ -194,6 +242,10 @@ bool pcshare_try_activate(struct pcshare_member *m, struct file *file)
 	}
 	if (m->own_vmas || mapping_mapped(&inode->i_data)) {
 		why = "mapped through its own cache";
+		goto out_unlock;
+	}
+	if (m->ioctl_rewrite) {
+		why = "defragmented, sealed or opened for ioctls only";
 		goto out_unlock;
 	}
 	if (pcshare_unknown_readers(inode, atomic_read(&m->nr_wrapped))) {

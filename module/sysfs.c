@@ -71,6 +71,7 @@ PCSHARE_BREAK_ATTR(setattr_size, PCSHARE_BREAK_SETATTR_SIZE);
 PCSHARE_BREAK_ATTR(remap_dest, PCSHARE_BREAK_REMAP_DEST);
 PCSHARE_BREAK_ATTR(changed, PCSHARE_BREAK_CHANGED);
 PCSHARE_BREAK_ATTR(detach, PCSHARE_BREAK_DETACH);
+PCSHARE_BREAK_ATTR(ioctl, PCSHARE_BREAK_IOCTL);
 
 static ssize_t breaks_show(struct kobject *kobj, struct kobj_attribute *attr,
 			   char *buf)
@@ -126,6 +127,7 @@ static struct attribute *pcshare_attrs[] = {
 	&pcshare_attr_breaks_remap_dest.attr,
 	&pcshare_attr_breaks_changed.attr,
 	&pcshare_attr_breaks_detach.attr,
+	&pcshare_attr_breaks_ioctl.attr,
 	&pcshare_attr_anchor_bytes.attr,
 	&pcshare_attr_bytes_saved.attr,
 	NULL,

@@ -25,7 +25,7 @@ else
 		make gcc libc6-dev "linux-headers-$kver" liburing-dev libxxhash-dev
 		# used by the tests inside the guest (which sees the host's root)
 		xfsprogs btrfs-progs duperemove fio util-linux coreutils psmisc procps
-		python3 dkms
+		python3 dkms fsverity
 		"$@"
 	)
 fi
