@@ -59,6 +59,8 @@ run() {
 		sync
 		got[$side.frag_extents_after]=$(extents "$d/frag.1")
 		ioctl_only_open "$d/frag.2" defrag
+		sync
+		got[$side.frag2_extents_after]=$(extents "$d/frag.2")
 	else
 		ioctl_only_open "$d/frag.2"
 	fi
@@ -97,6 +99,8 @@ if [[ $FSTYP == btrfs ]]; then
 	assert_eq 3 "$(pcshare_counter active_members)" "active after a defragment"
 	ioctl_only_open "$d/frag.2" defrag
 	sync
+	assert_eq "${got[without.frag2_extents_after]}" "$(extents "$d/frag.2")" \
+		"extents after BTRFS_IOC_DEFRAG through an ioctl-only fd, as without pcshare"
 	assert_eq 2 "$(pcshare_counter breaks_ioctl)" "breaks by an ioctl-only open"
 else
 	ioctl_only_open "$d/frag.2"
