@@ -5,8 +5,8 @@
  *
  * Every read-only open of a member gets a copy of its filesystem's
  * file_operations with read_iter, splice_read, mmap, fadvise, the ioctls
- * and release wrapped.  A file opened while its member is active reads through the
- * anchor (f_mapping is the anchor's i_data).  A break moves every such file
+ * and release wrapped.  A file opened while its member is active reads
+ * through the anchor (f_mapping is the anchor's i_data).  A break moves every such file
  * back to the member's own i_data before anything can write (see
  * pcshare_files_detach()), so fds opened before a break see the content
  * written after it (DESIGN.md 2.3), and so does every kernel path that
@@ -151,10 +151,12 @@ static void pcshare_file_ioctl_check(struct file *file, unsigned int cmd)
 	rcu_read_lock();
 	pf = pcshare_file_find(file);
 	rcu_read_unlock();
-	/* Released only with the file: pf and its member reference live on. */
+	/*
+	 * Released only with the file: pf and its member reference live on.
+	 * The break moves this file off the anchor (pcshare_files_detach()).
+	 */
 	if (!WARN_ON_ONCE(!pf))
 		pcshare_break_for_ioctl(pf->m);
-	pcshare_file_resolve(file);
 }
 
 static long pcshare_unlocked_ioctl(struct file *file, unsigned int cmd,

@@ -128,13 +128,12 @@ void pcshare_break_for_write(struct pcshare_member *m, bool truncating)
  * they are read, through an fd without write access?
  * @cmd: the ioctl command
  *
- * Found by reading every ->unlocked_ioctl of XFS and btrfs in 6.1 and 6.12
- * for paths that skip the FMODE_WRITE check: btrfs defragments a file
+ * The ones known to skip the FMODE_WRITE check: btrfs defragments a file
  * opened read-only (it dirties the pages of i_mapping: on an active member,
  * the anchor's, and reserves delalloc space on the member), and fs-verity
  * is enabled through a read-only fd by design (it must then check the
- * member's own pages, not the anchor's).  Other ioctls that change data
- * refuse an fd not open for write.
+ * member's own pages, not the anchor's).  The list comes from what XFS and
+ * btrfs are known to allow, not from an audit of every ioctl of theirs.
  *
  * Return: true for those ioctls.
  */
